@@ -1,0 +1,163 @@
+package interp
+
+import (
+	"time"
+
+	"github.com/llmpipe/llmpipe/lang"
+)
+
+// Program is a checked pipeline: every name resolved, every expression and
+// template compiled. It is immutable after Check and safe to share between
+// goroutines.
+type Program struct {
+	File    string // the .llmp path as the user gave it
+	Dir     string // directory that relative paths resolve against
+	Sources []*Source
+	Schemas []*Schema
+	Models  []*Model // every model a step uses, declared or built from a plain id
+	Caches  []*Cache
+	Steps   []*Step // in dependency order: a step comes after the step it reads from
+	Sinks   []*Sink
+	Config  Config
+	// Reads lists every file the program depends on (sources, file(...)
+	// arguments), absolute, so a watcher knows what to follow.
+	Reads []string
+}
+
+// Source reads items. Kind is one of "jsonl", "csv", "lines", "files", "json";
+// Path is absolute (resolved against Program.Dir) — a glob for "files".
+type Source struct {
+	Name  string
+	Range lang.Range
+	Kind  string
+	Path  string
+	ID    *Expr // nil: the item's 1-based position in the source
+	Where *Expr // nil: every item; env: item
+	Limit int   // 0: no limit
+}
+
+// Schema is a named structured output.
+type Schema struct {
+	Name  string
+	Range lang.Range
+	Type  *Type // always KindObject
+}
+
+// TypeKind is the kind of a schema type.
+type TypeKind int
+
+const (
+	KindString TypeKind = iota
+	KindInt
+	KindFloat
+	KindBool
+	KindEnum // string restricted to Enum
+	KindList
+	KindObject
+)
+
+// Type is a schema type.
+type Type struct {
+	Kind   TypeKind
+	Elem   *Type    // KindList
+	Fields []*Field // KindObject, in declaration order
+	Enum   []string // KindEnum
+}
+
+// Field is one field of an object type.
+type Field struct {
+	Name     string
+	Type     *Type
+	Optional bool
+	Doc      string
+}
+
+// Model is one model a step can call. Name is the block name, or the id for
+// a model written as a plain string.
+type Model struct {
+	Name  string
+	ID    string // the Gemini model id, e.g. "gemini-2.5-flash"
+	Range lang.Range
+
+	// Generation settings; nil/0 means the API's default.
+	Temperature     *float64
+	TopP            *float64
+	TopK            *int
+	MaxOutputTokens int
+	ThinkingBudget  *int
+
+	// Quota; 0 means "from the built-in tier table" (filled by the runtime).
+	RPM, TPM, RPD int
+	Concurrency   int
+
+	// Prices in dollars per million tokens (storage per million token-hours);
+	// nil means "from the built-in price table".
+	Price *Price
+}
+
+// Price is what a model costs.
+type Price struct {
+	InputPerM, OutputPerM, CachedPerM, StoragePerMHour float64
+}
+
+// Cache is a shared context uploaded once per model that uses it.
+type Cache struct {
+	Name   string
+	Range  lang.Range
+	System string        // system text, already evaluated (file(...) read at check time)
+	TTL    time.Duration // default 1h
+}
+
+// Step is one LLM call per item.
+type Step struct {
+	Name       string
+	Range      lang.Range
+	FromSource *Source // exactly one of FromSource, FromStep is set
+	FromStep   *Step
+	Where      *Expr    // nil: every record; env: id, item, earlier steps
+	Models     []*Model // the ladder, cheapest first; at least one
+	Output     *Schema  // nil: the reply is plain text
+	System     *Template
+	Prompt     *Template
+	Cache      *Cache
+	Checks     []*CheckRule
+	Retry      Retry
+	Timeout    time.Duration // per attempt; default 60s
+}
+
+// Retry says how a step retries and climbs its ladder.
+type Retry struct {
+	Attempts      int           // all rungs together; default 3
+	EscalateAfter int           // validation failures on one rung before climbing; default 1
+	BackoffMin    time.Duration // default 1s
+	BackoffMax    time.Duration // default 30s
+	Feedback      *Template     // nil: the built-in feedback text
+}
+
+// CheckRule is one `check` line. Field is the name after `check` ("" if none);
+// the runtime reports failures as {field: Field or Message, message: Message}.
+type CheckRule struct {
+	Field   string
+	Message string
+	Range   lang.Range
+	Expr    *Expr // compiled AsBool
+}
+
+// Sink writes records. Kind is "jsonl" or "csv"; Path is absolute.
+type Sink struct {
+	Name   string
+	Range  lang.Range
+	Kind   string
+	Path   string
+	From   *Step
+	Failed bool // from = step.failed
+}
+
+// Config holds run-wide settings.
+type Config struct {
+	Workers  int     // 0 means auto
+	Budget   float64 // dollars; 0 means no budget
+	Store    string  // absolute path of the store; "" means the default
+	Provider string  // "gemini" (default) or "sim"
+	Tier     int     // quota tier for the built-in table; default 1
+}

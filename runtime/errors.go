@@ -1,0 +1,98 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Class is why an attempt failed; it decides what happens next.
+type Class int
+
+const (
+	ClassTransient     Class = iota // 5xx, resets, timeouts: retry the same rung with backoff
+	ClassRateLimit                  // 429: wait for the model's quota; not an attempt
+	ClassInvalidOutput              // the reply does not parse against the schema
+	ClassCheckFailed                // a check was false
+	ClassFatal                      // 400, auth, safety block: fail the item now
+)
+
+var classNames = [...]string{"transient", "rate_limit", "invalid_output", "check_failed", "fatal"}
+
+func (c Class) String() string {
+	if int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return fmt.Sprintf("class(%d)", int(c))
+}
+
+// MarshalText writes the class's snake_case name.
+func (c Class) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// QuotaAxis is the quota a 429 names.
+type QuotaAxis string
+
+const (
+	AxisRPM     QuotaAxis = "rpm"
+	AxisTPM     QuotaAxis = "tpm"
+	AxisRPD     QuotaAxis = "rpd"
+	AxisUnknown QuotaAxis = ""
+)
+
+// QuotaViolation is one QuotaFailure violation of a 429.
+type QuotaViolation struct {
+	Axis    QuotaAxis
+	Model   string // quotaDimensions.model
+	QuotaID string
+	Value   int64 // quotaValue, 0 when absent
+}
+
+// Error is a classified provider error. Providers return it (or wrap it).
+type Error struct {
+	Class      Class
+	Status     int    // HTTP status, 0 for transport errors
+	Message    string // the server's message
+	RetryDelay time.Duration
+	Quota      []QuotaViolation // for 429s; empty for a bare 429
+	CacheGone  bool             // the named cached content is expired or unknown
+	TooSmall   bool             // cache create refused: content under the minimum size
+	Err        error            // underlying error, if any
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if e.Status != 0 {
+		return fmt.Sprintf("%s (%d): %s", e.Class, e.Status, msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Class, msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// PerDay reports whether any violation is a per-day quota.
+func (e *Error) PerDay() bool {
+	for _, v := range e.Quota {
+		if v.Axis == AxisRPD {
+			return true
+		}
+	}
+	return false
+}
+
+// ClassOf classifies any error from a provider. Unknown errors are transient
+// (a network problem we cannot name); context cancellation is fatal for the
+// attempt but the caller checks ctx first.
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ClassTransient
+	}
+	return ClassTransient
+}

@@ -1,0 +1,84 @@
+package runtime
+
+import (
+	"context"
+	"time"
+
+	"github.com/llmpipe/llmpipe/interp"
+)
+
+// Item is one record read from a source, before the source's id, where and
+// limit are applied (the runtime applies them).
+type Item struct {
+	Index int            // 1-based position in the source
+	Line  int            // 1-based line in the file, 0 when not line-based
+	Data  map[string]any // the record; for lines: {"text", "line"}; for files: {"path", "name", "text"}
+	Err   error          // a malformed record: it becomes a failed record, and the run goes on
+}
+
+// Source yields items. Next returns io.EOF after the last item. Next is
+// called from one goroutine; Close is called once after the last Next.
+type Source interface {
+	Next(ctx context.Context) (*Item, error)
+	Close() error
+}
+
+// Counter is implemented by sources that can count their items cheaply
+// (used for progress only; it may run concurrently with Next on another handle).
+type Counter interface {
+	Count(ctx context.Context) (int, error)
+}
+
+// Sink receives records. Write is called from one goroutine at a time and
+// must leave whole records on disk (a crash never leaves a torn line); Close
+// flushes and is called once.
+type Sink interface {
+	Write(ctx context.Context, rec *Record) error
+	Close() error
+}
+
+// OpenSource opens a source of the program; OpenSink likewise. stdlib
+// provides these for the built-in kinds.
+type (
+	OpenSource func(ctx context.Context, src *interp.Source) (Source, error)
+	OpenSink   func(ctx context.Context, sink *interp.Sink) (Sink, error)
+)
+
+// Record is an item as it flows through the steps: { id, item, <step>: <output>, … }.
+// A sink receives the record of the step it reads from, successful or failed.
+type Record struct {
+	ID      string
+	Item    map[string]any
+	Outputs map[string]any // by step name: the parsed output, or the text for text steps
+
+	// About the step this record was delivered for:
+	Step     string
+	Failed   bool
+	Failure  *Failure // set when Failed
+	Model    string   // model that answered (or the last one tried)
+	Rung     int      // 0-based ladder index of Model
+	Attempts int
+	Usage    Usage
+	Cost     float64 // dollars, every attempt of this step for this item
+	Plan     int     // plan version that produced it (hot reload)
+	Cached   bool    // answered from the store without a call
+}
+
+// Failure says why an item failed at a step.
+type Failure struct {
+	Class     Class          `json:"class"`
+	Message   string         `json:"message"`
+	Errors    []AttemptError `json:"errors"`
+	LastReply string         `json:"last_reply,omitempty"`
+	Line      int            `json:"line,omitempty"` // malformed source record
+}
+
+// AttemptError is one failed attempt.
+type AttemptError struct {
+	Attempt int                 `json:"attempt"`
+	Model   string              `json:"model"`
+	Class   Class               `json:"class"`
+	Message string              `json:"message"`
+	Fields  []interp.FieldError `json:"fields,omitempty"`
+	At      time.Time           `json:"at"`
+}
