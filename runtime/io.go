@@ -50,6 +50,7 @@ type Record struct {
 	ID      string
 	Item    map[string]any
 	Outputs map[string]any // by step name: the parsed output, or the text for text steps
+	Order   []string       // step names of Outputs in pipeline order (sinks write them in this order)
 
 	// About the step this record was delivered for:
 	Step     string

@@ -19,6 +19,9 @@ type Request struct {
 	Schema map[string]any
 
 	CachedContent string // "cachedContents/…" or ""
+	// CacheID identifies the cached content's content (a hash), so the
+	// response cache survives a cache being re-created under a new name.
+	CacheID string
 
 	Temperature     *float64
 	TopP            *float64

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/llmpipe/llmpipe"
+	"github.com/llmpipe/llmpipe/runtime"
+	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
+)
+
+// runFlags are the flags shared by run and dev.
+type runFlags struct {
+	sim         bool
+	simCfg      sim.Config
+	store       string
+	noStore     bool
+	fresh       bool
+	noCache     bool
+	retryFailed bool
+	workers     int
+	limit       int
+	budget      float64
+	baseURL     string
+	events      string
+	summary     string
+	quiet       bool
+}
+
+
+func cmdRun(ctx context.Context, env *cmdEnv, args []string) int {
+	fs := newFlags(env, "run", "FILE [flags]", `
+Run a pipeline over all its items. Calls go to Gemini (key from
+GEMINI_API_KEY or GOOGLE_API_KEY), or with --sim to the built-in simulator on a
+loopback port, which needs no key and costs nothing.
+
+Every result is stored the moment it exists (.llmpipe/<name>.db beside the
+file), so running the same command again after a crash, a Ctrl-C or a budget
+stop resumes: finished items are not called again, and the sinks are rebuilt
+complete. A request seen before is answered from the store for free.
+
+The first Ctrl-C stops taking new items and lets calls in flight finish; a
+second cancels them. Everything finished is written either way.
+
+Exit codes: 0 all items succeeded · 1 the pipeline could not run · 3 finished
+with failed items · 4 stopped by the budget · 130 interrupted.
+
+Examples:
+  llmpipe run pipelines/extract_people.llmp --sim
+  llmpipe run job.llmp --limit 100 --workers 8        # try the first 100 items
+  llmpipe run job.llmp --sim --sim-invalid '*=0.3'    # a simulator that errs 30% of the time
+  llmpipe run job.llmp --events events.jsonl --summary summary.json`)
+	var rf runFlags
+	rf.simCfg = sim.DefaultConfig()
+	addRunFlags(fs, &rf)
+	pos, code, ok := parseArgs(env, fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		env.errorf("run: name one .llmp file (see 'llmpipe run --help')")
+		return exitUsage
+	}
+	p, err := llmpipe.Load(pos[0])
+	if err != nil {
+		printLoadError(env, err)
+		return exitError
+	}
+	printDiagnostics(env, p.Diagnostics, map[string][]byte{p.Path: p.Src})
+	opts, closeObs, err := rf.options(args)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitError
+	}
+	sum, err := runWithSignals(ctx, env, p, opts, rf.quiet)
+	if cerr := closeObs(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return finishRun(env, &rf, sum, err)
+}
+
+func addRunFlags(fs *flag.FlagSet, rf *runFlags) {
+	fs.BoolVar(&rf.sim, "sim", false, "run against the built-in Gemini simulator (offline, free); its flags take a sim- prefix")
+	fs.StringVar(&rf.store, "store", "", "the run store `path` (default: config.store, else .llmpipe/<name>.db beside the file)")
+	fs.BoolVar(&rf.noStore, "no-store", false, "run without a store: nothing is journaled, nothing resumes")
+	fs.BoolVar(&rf.fresh, "fresh", false, "ignore results of earlier runs and run every item again (the response cache still answers)")
+	fs.BoolVar(&rf.noCache, "no-cache", false, "do not answer requests from the response cache")
+	fs.BoolVar(&rf.retryFailed, "retry-failed", false, "run items again that failed in an earlier run")
+	fs.IntVar(&rf.workers, "workers", 0, "calls in flight at once (default: config.workers, else sized from the quota)")
+	fs.IntVar(&rf.limit, "limit", 0, "take at most `N` items from each source")
+	fs.Float64Var(&rf.budget, "budget", 0, "stop before spending more than this many `dollars` (overrides config.budget)")
+	fs.StringVar(&rf.baseURL, "base-url", "", "Gemini API base `URL` (default: GOOGLE_GEMINI_BASE_URL, else Google's)")
+	fs.StringVar(&rf.events, "events", "", "write the event stream as JSON lines to `FILE`")
+	fs.StringVar(&rf.summary, "summary", "", "write the end-of-run summary as JSON to `FILE`")
+	fs.BoolVar(&rf.quiet, "quiet", false, "no progress line")
+	rf.simCfg.RegisterFlags(fs, "sim-")
+}
+
+// options turns flags into RunOptions; the returned func closes the event log.
+func (rf *runFlags) options(args []string) (llmpipe.RunOptions, func() error, error) {
+	opts := llmpipe.RunOptions{
+		Sim: rf.sim, StorePath: rf.store, NoStore: rf.noStore, Fresh: rf.fresh, NoCache: rf.noCache,
+		RetryFailed: rf.retryFailed, Workers: rf.workers, Limit: rf.limit, Budget: rf.budget,
+		BaseURL: rf.baseURL, Args: args,
+	}
+	if rf.sim {
+		cfg := rf.simCfg
+		opts.SimConfig = &cfg
+	}
+	closeFn := func() error { return nil }
+	if rf.events != "" {
+		ev, err := newEventFile(rf.events)
+		if err != nil {
+			return opts, closeFn, err
+		}
+		opts.Observers = append(opts.Observers, ev)
+		closeFn = ev.Close
+	}
+	return opts, closeFn, nil
+}
+
+// runWithSignals runs p with two-phase Ctrl-C and a progress display.
+func runWithSignals(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, opts llmpipe.RunOptions, quiet bool) (*runtime.Summary, error) {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	r, err := p.Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		n := 0
+		for {
+			select {
+			case <-sigs:
+				n++
+				if n == 1 {
+					fmt.Fprintln(env.stderr, "\nllmpipe: stopping: finishing calls in flight (Ctrl-C again to cancel them)")
+					r.Drain()
+				} else {
+					fmt.Fprintln(env.stderr, "\nllmpipe: cancelling calls in flight")
+					cancel(errors.New("interrupted"))
+				}
+			case <-done:
+				return
+			}
+		}
+	})
+	if !quiet {
+		wg.Go(func() { showProgress(env, r.Runner, done) })
+	}
+	sum, err := r.Wait(ctx)
+	close(done)
+	wg.Wait()
+	return sum, err
+}
+
+// showProgress redraws one line on a terminal, or prints a plain line every
+// few seconds when output is a file or a pipe.
+func showProgress(env *cmdEnv, r *runtime.Runner, done <-chan struct{}) {
+	tty := isTerminal(env.stderr)
+	every := 5 * time.Second
+	if tty {
+		every = 250 * time.Millisecond
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			if tty {
+				fmt.Fprint(env.stderr, "\r\x1b[2K")
+			}
+			return
+		case <-t.C:
+			line := progressLine(r.Stats())
+			if tty {
+				fmt.Fprint(env.stderr, "\r\x1b[2K"+line)
+			} else {
+				fmt.Fprintln(env.stderr, line)
+			}
+		}
+	}
+}
+
+// finishRun prints the summary and maps the outcome to an exit code.
+func finishRun(env *cmdEnv, rf *runFlags, sum *runtime.Summary, err error) int {
+	if sum != nil {
+		printSummary(env.stderr, sum)
+		if rf.summary != "" {
+			if werr := writeJSON(rf.summary, sum); werr != nil {
+				env.errorf("%v", werr)
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, runtime.ErrBudgetExceeded):
+		env.errorf("%v; run the same command again to resume", err)
+		return exitBudget
+	case err != nil:
+		env.errorf("%v", err)
+		return exitError
+	case sum.Outcome == runtime.OutcomeInterrupted:
+		env.errorf("interrupted; run the same command again to resume")
+		return exitInterrupted
+	case sum.Failed > 0:
+		return exitFailedItems
+	}
+	return exitOK
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// eventFile writes the event stream as JSON lines.
+type eventFile struct {
+	mu sync.Mutex
+	f  *os.File
+	w  *bufio.Writer
+}
+
+func newEventFile(path string) (*eventFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening event log: %w", err)
+	}
+	return &eventFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func (e *eventFile) OnEvent(ev runtime.Event) {
+	b, _ := json.Marshal(ev)
+	e.mu.Lock()
+	e.w.Write(b)
+	e.w.WriteByte('\n')
+	e.mu.Unlock()
+}
+
+func (e *eventFile) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.w.Flush(); err != nil {
+		e.f.Close()
+		return err
+	}
+	return e.f.Close()
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/llmpipe/llmpipe"
+	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime"
+	"github.com/llmpipe/llmpipe/stdlib"
+	"github.com/llmpipe/llmpipe/stdlib/store"
+)
+
+func cmdStatus(ctx context.Context, env *cmdEnv, args []string) int {
+	fs := newFlags(env, "status", "FILE [--store PATH]", `
+Show what the run store holds for a pipeline: per step, items done and failed
+under the step as it is now (a changed prompt, schema or check makes earlier
+results stale), items still pending, calls made and money spent; and the last
+run. It reads the store without locking it, so it works during a run.
+
+Example:
+  llmpipe status pipelines/extract_people.llmp`)
+	storePath := fs.String("store", "", "the run store `path` (default: as run uses)")
+	pos, code, ok := parseArgs(env, fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		env.errorf("status: name one .llmp file")
+		return exitUsage
+	}
+	p, s, code := openStoreFor(ctx, env, pos[0], *storePath)
+	if s == nil {
+		return code
+	}
+	defer s.Close()
+	st, err := s.Status(ctx)
+	if err != nil {
+		env.errorf("%v", err)
+		return exitError
+	}
+	fmt.Fprintf(env.stdout, "store %s\n\n", st.Path)
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tDONE\tFAILED\tPENDING\tSTALE\tCALLS\tTOKENS\tSPENT")
+	var spent float64
+	for _, step := range p.Program.Steps {
+		ss := stepStatus(st, step.Name)
+		cur := ss.Fingerprint(step.Fingerprint())
+		stale := 0
+		for _, f := range ss.Fingerprints {
+			if f.Fingerprint != cur.Fingerprint {
+				stale += f.Done + f.Failed
+			}
+		}
+		pending := "?"
+		if step.FromSource != nil {
+			if n, ok := countSource(ctx, step.FromSource); ok {
+				pending = count(int64(max(0, n-cur.Done-cur.Failed)))
+			}
+		}
+		tokens := ss.Usage.PromptTokens + ss.Usage.OutputTokens + ss.Usage.ThinkingTokens
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t$%.4f\n", step.Name, count(int64(cur.Done)), count(int64(cur.Failed)),
+			pending, count(int64(stale)), count(int64(ss.Calls)), count(int64(tokens)), ss.Spent)
+		spent += ss.Spent
+	}
+	tw.Flush()
+	fmt.Fprintf(env.stdout, "\nspent $%.4f over %d runs · %s cached replies", spent, st.Runs, count(int64(st.Responses)))
+	if st.Caches > 0 {
+		fmt.Fprintf(env.stdout, " · %d context caches not yet deleted", st.Caches)
+	}
+	fmt.Fprintln(env.stdout)
+	if lr := st.LastRun; lr != nil {
+		end := "did not finish (crashed or still running)"
+		if !lr.Ended.IsZero() {
+			end = "ended " + lr.Ended.Format(time.DateTime) + " after " + shortDuration(lr.Ended.Sub(lr.Started))
+		}
+		fmt.Fprintf(env.stdout, "last run #%d started %s, %s\n", lr.ID, lr.Started.Format(time.DateTime), end)
+	}
+	return exitOK
+}
+
+func stepStatus(st *store.Status, step string) store.StepStatus {
+	for _, s := range st.Steps {
+		if s.Step == step {
+			return s
+		}
+	}
+	return store.StepStatus{Step: step}
+}
+
+// countSource counts a source's items for the pending column (before any
+// where filter, so pending is an upper bound).
+func countSource(ctx context.Context, src *interp.Source) (int, bool) {
+	s, err := stdlib.OpenSource(ctx, src)
+	if err != nil {
+		return 0, false
+	}
+	defer s.Close()
+	c, ok := s.(runtime.Counter)
+	if !ok {
+		return 0, false
+	}
+	n, err := c.Count(ctx)
+	if err != nil {
+		return 0, false
+	}
+	if src.Limit > 0 && n > src.Limit {
+		n = src.Limit
+	}
+	return n, true
+}
+
+func cmdShow(ctx context.Context, env *cmdEnv, args []string) int {
+	fs := newFlags(env, "show", "FILE ID [--store PATH]", `
+Show one item's history from the run store: every attempt at every step, with
+the model, the prompt sent, the reply, the error and the cost; then the
+terminal result of each step.
+
+Example:
+  llmpipe show pipelines/extract_people.llmp p7`)
+	storePath := fs.String("store", "", "the run store `path` (default: as run uses)")
+	full := fs.Bool("full", false, "print whole prompts and replies (default: the first 20 lines of each)")
+	pos, code, ok := parseArgs(env, fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 2 {
+		env.errorf("show: name a .llmp file and an item id")
+		return exitUsage
+	}
+	_, s, code := openStoreFor(ctx, env, pos[0], *storePath)
+	if s == nil {
+		return code
+	}
+	defer s.Close()
+	h, err := s.History(ctx, pos[1])
+	if err != nil {
+		env.errorf("%v", err)
+		return exitError
+	}
+	if len(h.Attempts) == 0 && len(h.Results) == 0 {
+		env.errorf("no item %q in %s", pos[1], s.Path())
+		return exitError
+	}
+	w := env.stdout
+	for _, a := range h.Attempts {
+		src := "call"
+		if a.Cached {
+			src = "response cache"
+		}
+		fmt.Fprintf(w, "── %s · attempt %d · %s (rung %d) · %s · %s · $%.6f · %s\n", a.Step, a.Attempt, a.Model, a.Rung, src, a.Status, a.Cost, shortDuration(a.Latency))
+		fmt.Fprintf(w, "   tokens: prompt %d (cached %d) · output %d · thinking %d\n", a.Usage.PromptTokens, a.Usage.CachedTokens, a.Usage.OutputTokens, a.Usage.ThinkingTokens)
+		fmt.Fprintf(w, "   prompt:\n%s\n", indent(clip(a.Prompt, *full), "     "))
+		if a.Reply != "" {
+			fmt.Fprintf(w, "   reply:\n%s\n", indent(clip(a.Reply, *full), "     "))
+		}
+		if a.Error != "" {
+			fmt.Fprintf(w, "   error: %s\n", a.Error)
+		}
+	}
+	for _, r := range h.Results {
+		printResult(w, r)
+	}
+	return exitOK
+}
+
+func printResult(w interface{ Write([]byte) (int, error) }, r runtime.Result) {
+	if r.OK {
+		fmt.Fprintf(w, "== %s: ok by %s after %d attempts · $%.6f\n   output: %s\n", r.Step, r.Model, r.Attempts, r.Cost, r.Output)
+		return
+	}
+	msg := ""
+	if r.Failure != nil {
+		msg = r.Failure.Class.String() + ": " + r.Failure.Message
+	}
+	fmt.Fprintf(w, "== %s: FAILED after %d attempts · $%.6f\n   %s\n", r.Step, r.Attempts, r.Cost, msg)
+}
+
+// openStoreFor loads the pipeline and opens its store read-only.
+func openStoreFor(ctx context.Context, env *cmdEnv, path, storePath string) (*llmpipe.Pipeline, *store.Store, int) {
+	p, err := llmpipe.Load(path)
+	if err != nil {
+		printLoadError(env, err)
+		return nil, nil, exitError
+	}
+	if storePath == "" {
+		storePath = p.DefaultStorePath()
+	}
+	if _, err := os.Stat(storePath); err != nil {
+		env.errorf("no run store at %s yet: run the pipeline first", storePath)
+		return nil, nil, exitError
+	}
+	s, err := store.Open(ctx, storePath, store.Options{ReadOnly: true})
+	if err != nil {
+		env.errorf("%v", err)
+		return nil, nil, exitError
+	}
+	return p, s, exitOK
+}
+
+func clip(s string, full bool) string {
+	if full {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > 20 {
+		return strings.Join(lines[:20], "\n") + fmt.Sprintf("\n… (%d more lines; --full shows all)", len(lines)-20)
+	}
+	return s
+}
+
+func indent(s, pre string) string {
+	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
+}

@@ -1,0 +1,209 @@
+package llmpipe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/llmpipe/llmpipe/runtime"
+	"github.com/llmpipe/llmpipe/runtime/quota"
+	"github.com/llmpipe/llmpipe/stdlib"
+	"github.com/llmpipe/llmpipe/stdlib/caches"
+	"github.com/llmpipe/llmpipe/stdlib/gemini"
+	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
+	"github.com/llmpipe/llmpipe/stdlib/store"
+)
+
+// RunOptions configure Pipeline.Start and Pipeline.Run. The zero value runs
+// against Gemini with the key from the environment, with the store next to
+// the pipeline.
+type RunOptions struct {
+	// Sim runs against the built-in simulator on a loopback port, started
+	// for this run with SimConfig (zero: sim.DefaultConfig()).
+	Sim       bool
+	SimConfig *sim.Config
+	// Provider, when set, is used instead of Gemini or the simulator.
+	Provider runtime.Provider
+
+	APIKey, BaseURL string // for Gemini; empty: from the environment
+
+	StorePath string // "" : config.store, else .llmpipe/<name>.db beside the file
+	NoStore   bool   // run without a store: nothing resumes, nothing is cached
+
+	Fresh       bool // ignore results of earlier runs
+	NoCache     bool // do not answer from the response cache
+	RetryFailed bool // re-run items that failed in an earlier run
+
+	Workers int     // > 0 overrides config.workers
+	Limit   int     // > 0: at most this many items per source
+	Budget  float64 // > 0 overrides config.budget
+
+	// QuotaWindow compresses the quota "minute" (benchmarks, tests); 0 is a minute.
+	QuotaWindow time.Duration
+
+	Observers  []runtime.Observer
+	Middleware []runtime.Middleware
+	Plan       int
+	Args       []string
+}
+
+// Run is a started pipeline run. Its Runner offers Stats, SetWorkers and
+// Drain while Wait runs.
+type Run struct {
+	*runtime.Runner
+	Pipeline *Pipeline
+	Sim      *sim.Server // the in-process simulator, when RunOptions.Sim
+	Store    *store.Store
+	Caches   *caches.Manager
+
+	closers []func() error
+}
+
+// Start wires the pipeline to a provider, store, pacer and cache manager.
+// Nothing is called until Wait.
+func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err error) {
+	if p.Program == nil {
+		return nil, errors.New("pipeline has errors; nothing to run")
+	}
+	r := &Run{Pipeline: p}
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
+	prog := p.Program
+
+	provider := opts.Provider
+	if provider == nil {
+		if opts.Sim || prog.Config.Provider == "sim" {
+			cfg := sim.DefaultConfig()
+			if opts.SimConfig != nil {
+				cfg = *opts.SimConfig
+			}
+			srv, err := sim.Start(ctx, cfg)
+			if err != nil {
+				return nil, fmt.Errorf("starting the simulator: %w", err)
+			}
+			r.Sim = srv
+			r.closers = append(r.closers, srv.Close)
+			provider, err = gemini.New(ctx, gemini.Options{APIKey: "simulator", BaseURL: srv.URL()})
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			provider, err = gemini.New(ctx, gemini.Options{APIKey: opts.APIKey, BaseURL: opts.BaseURL})
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	var st runtime.Store
+	if !opts.NoStore {
+		path := opts.StorePath
+		if path == "" {
+			path = p.DefaultStorePath()
+		}
+		s, err := store.Open(ctx, path, store.Options{})
+		if err != nil {
+			return nil, err
+		}
+		r.Store = s
+		st = s
+		r.closers = append(r.closers, s.Close)
+		if opts.Fresh {
+			if err := s.Reset(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	prices := newPriceBook(prog)
+	limiter := quota.New(quota.Options{Window: opts.QuotaWindow})
+	for _, m := range prog.Models {
+		limiter.SetLimits(m.ID, prices.limits(m))
+	}
+
+	var cm runtime.CacheManager
+	if cp, ok := provider.(runtime.CacheProvider); ok && len(prog.Caches) > 0 {
+		if st != nil {
+			if _, err := caches.Sweep(ctx, cp, st); err != nil {
+				return nil, err
+			}
+		}
+		mgr := caches.New(caches.Options{
+			Provider: cp, Store: st, Pipeline: p.Name(), Price: prices.priceOf,
+			OnEvent: func(e runtime.Event) {
+				if e.Time.IsZero() {
+					e.Time = time.Now()
+				}
+				for _, o := range opts.Observers {
+					o.OnEvent(e)
+				}
+			},
+		})
+		r.Caches = mgr
+		cm = mgr
+	}
+
+	runner, err := runtime.New(prog, runtime.Options{
+		Provider:    provider,
+		OpenSource:  stdlib.OpenSource,
+		OpenSink:    stdlib.OpenSink,
+		Store:       st,
+		Cost:        prices.cost,
+		Price:       prices.modelPrice,
+		Pacer:       runtime.QuotaPacer{Limiter: limiter, Window: opts.QuotaWindow},
+		Caches:      cm,
+		Workers:     opts.Workers,
+		Limit:       opts.Limit,
+		Budget:      opts.Budget,
+		Fresh:       opts.Fresh,
+		NoCache:     opts.NoCache,
+		RetryFailed: opts.RetryFailed,
+		Plan:        opts.Plan,
+		Args:        opts.Args,
+		Observers:   opts.Observers,
+		Middleware:  opts.Middleware,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Runner = runner
+	return r, nil
+}
+
+// Wait runs the pipeline to the end and releases what Start opened.
+func (r *Run) Wait(ctx context.Context) (*runtime.Summary, error) {
+	sum, err := r.Runner.Run(ctx)
+	if sum != nil && r.Caches != nil {
+		c := r.Caches.Costs()
+		sum.CacheCost = c.Creation + c.Storage
+		sum.Cost += sum.CacheCost
+	}
+	if cerr := r.close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return sum, err
+}
+
+func (r *Run) close() error {
+	var errs []error
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		if err := r.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	r.closers = nil
+	return errors.Join(errs...)
+}
+
+// Run runs the pipeline to the end: Start, then Wait.
+func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (*runtime.Summary, error) {
+	r, err := p.Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wait(ctx)
+}

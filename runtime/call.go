@@ -1,0 +1,237 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/llmpipe/llmpipe/interp"
+)
+
+// callOnce makes one attempt's call: from the response cache if the same
+// request was answered before, else through the budget, the pacer and the
+// worker semaphore. Rate limits and a vanished context cache are absorbed
+// here (they are not attempts); the error returned is the attempt's.
+func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model) (*Response, bool, error) {
+	for waits := 0; ; waits++ {
+		req, err := r.buildRequest(ctx, it, model)
+		if err != nil {
+			return nil, false, err
+		}
+		key := RequestKey(req)
+		if st := r.opts.Store; st != nil && !r.opts.NoCache {
+			resp, err := st.CachedResponse(ctx, key)
+			if err != nil {
+				r.fail(err)
+				return nil, false, errAbandoned
+			}
+			if resp != nil {
+				r.stats.cacheHits.Add(1)
+				r.journal(ctx, it, model, req, key, resp, nil, 0, 0, true)
+				return resp, true, nil
+			}
+		}
+		if r.draining() && it.attempt == 0 && waits == 0 {
+			return nil, false, errAbandoned
+		}
+
+		estTokens := (len(req.System) + len(req.Prompt) + 3) / 4
+		worst := r.worstCost(model, estTokens, req.MaxOutputTokens)
+		if !r.bud.reserve(worst) {
+			r.Drain()
+			return nil, false, errAbandoned
+		}
+		var permit Permit
+		if r.opts.Pacer != nil {
+			permit, err = r.opts.Pacer.Acquire(ctx, model.ID, estTokens)
+			if err != nil {
+				r.bud.settle(worst, 0)
+				if errors.Is(err, ErrQuotaExhausted) {
+					return nil, false, err
+				}
+				if ctx.Err() != nil {
+					return nil, false, errAbandoned
+				}
+				return nil, false, &Error{Class: ClassFatal, Message: err.Error(), Err: err}
+			}
+		}
+		if err := r.sem.acquire(ctx); err != nil {
+			r.bud.settle(worst, 0)
+			if permit != nil {
+				permit.Cancel()
+			}
+			return nil, false, errAbandoned
+		}
+		start := r.clock.Now()
+		resp, callErr := r.opts.Provider.Generate(ctx, req)
+		latency := r.clock.Now().Sub(start)
+		r.sem.release()
+		r.stats.latency.observe(latency)
+
+		var cost float64
+		if callErr == nil {
+			cost = r.cost(model.ID, resp.Usage)
+			r.stats.addUsage(resp.Usage, cost)
+			it.rec.Usage = it.rec.Usage.Add(resp.Usage)
+			it.rec.Cost += cost
+			if u := resp.Usage; u.CachedTokens > 0 && r.opts.Price != nil {
+				pr := r.opts.Price(model)
+				// dollars = tokens × price per 1e6 tokens; nano-dollars ×1e9.
+				r.stats.savedNano.Add(int64(float64(u.CachedTokens) * (pr.InputPerM - pr.CachedPerM) * 1e3))
+			}
+		}
+		r.bud.settle(worst, cost)
+
+		if ctx.Err() != nil {
+			if permit != nil {
+				permit.Cancel()
+			}
+			return nil, false, errAbandoned
+		}
+		var pe *Error
+		if callErr != nil && errors.As(callErr, &pe) && pe.Class == ClassRateLimit {
+			r.stats.rateLimited.Add(1)
+			if permit != nil {
+				permit.RateLimited(pe)
+			}
+			r.emit(Event{Kind: EventCooldown, Step: it.step.Name, Item: it.rec.ID, Model: model.ID, Delay: pe.RetryDelay, Message: pe.Message})
+			if waits >= maxRateLimitWaits {
+				return nil, false, &Error{Class: ClassTransient, Status: pe.Status, Message: "still rate limited after many waits: " + pe.Message}
+			}
+			if r.opts.Pacer == nil || pe.RetryDelay == 0 {
+				// Without a pacer to hold the model (or a delay for it to
+				// hold it for), wait here: the server's delay when it gave
+				// one, else a backoff bounded by the quota window.
+				d := pe.RetryDelay
+				if d == 0 {
+					d = r.jitter(min(waits+1, 6), time.Second, 60*time.Second, 0)
+				}
+				if err := sleep(ctx, r.clock, d); err != nil {
+					return nil, false, errAbandoned
+				}
+			}
+			continue
+		}
+		if permit != nil {
+			prompt := 0
+			if resp != nil {
+				prompt = resp.Usage.PromptTokens
+			}
+			permit.Done(prompt, latency)
+		}
+		if callErr != nil && pe != nil && pe.CacheGone && r.opts.Caches != nil && it.step.Cache != nil {
+			r.opts.Caches.Gone(ctx, it.step.Cache, model.ID, req.CachedContent)
+			if waits < maxRateLimitWaits {
+				continue
+			}
+		}
+		r.journal(ctx, it, model, req, key, resp, callErr, cost, latency, false)
+		if callErr == nil && r.opts.Store != nil {
+			if err := r.opts.Store.PutResponse(ctx, key, resp); err != nil {
+				r.fail(err)
+			}
+		}
+		return resp, false, callErr
+	}
+}
+
+// buildRequest assembles the request for the item's current rung.
+func (r *Runner) buildRequest(ctx context.Context, it *itemRun, model *interp.Model) (*Request, error) {
+	step := it.step
+	req := &Request{
+		Item:            it.rec.ID,
+		Step:            step.Name,
+		Model:           model.ID,
+		System:          it.system,
+		Prompt:          it.prompt,
+		Temperature:     model.Temperature,
+		TopP:            model.TopP,
+		TopK:            model.TopK,
+		MaxOutputTokens: model.MaxOutputTokens,
+		ThinkingBudget:  model.ThinkingBudget,
+		Timeout:         step.Timeout,
+	}
+	if req.MaxOutputTokens <= 0 {
+		req.MaxOutputTokens = defaultMaxOutput
+	}
+	if it.feedback != "" {
+		req.Prompt = it.prompt + "\n\n" + it.feedback
+	}
+	if step.Output != nil {
+		req.Schema = step.Output.GeminiSchema()
+	}
+	if c := step.Cache; c != nil {
+		inline := true
+		if r.opts.Caches != nil {
+			name, id, in, err := r.opts.Caches.Get(ctx, c, model.ID)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, errAbandoned
+				}
+				return nil, err
+			}
+			inline = in
+			if !inline {
+				// A request that names cached content may not carry its own
+				// system instruction: the step's system text joins the prompt.
+				req.CachedContent, req.CacheID = name, id
+				if req.System != "" {
+					req.Prompt = req.System + "\n\n" + req.Prompt
+					req.System = ""
+				}
+			}
+		}
+		if inline {
+			req.System = joinNonEmpty(c.System, req.System)
+		}
+	}
+	return req, nil
+}
+
+func joinNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "\n\n" + b
+}
+
+func (r *Runner) cost(modelID string, u Usage) float64 {
+	if r.opts.Cost == nil {
+		return 0
+	}
+	return r.opts.Cost(modelID, u)
+}
+
+// worstCost is a call's cost if the model used every output token allowed.
+func (r *Runner) worstCost(m *interp.Model, inTokens, maxOut int) float64 {
+	if r.opts.Price == nil {
+		return 0
+	}
+	p := r.opts.Price(m)
+	return (float64(inTokens)*p.InputPerM + float64(maxOut)*p.OutputPerM) / 1e6
+}
+
+// journal records one attempt in the store (buffered by the store).
+func (r *Runner) journal(ctx context.Context, it *itemRun, model *interp.Model, req *Request, key string, resp *Response, callErr error, cost float64, latency time.Duration, cached bool) {
+	st := r.opts.Store
+	if st == nil {
+		return
+	}
+	a := &Attempt{
+		RunID: r.runID, Step: it.step.Name, Item: it.rec.ID, Attempt: it.attempt + 1,
+		Rung: it.rung, Model: model.ID, RequestKey: key, Prompt: req.Prompt,
+		Status: "ok", Cost: cost, Latency: latency, Cached: cached, At: r.clock.Now(),
+	}
+	if resp != nil {
+		a.Reply, a.Usage = resp.Text, resp.Usage
+	}
+	if callErr != nil {
+		a.Status, a.Error = ClassOf(callErr).String(), callErr.Error()
+	}
+	if err := st.LogAttempt(ctx, a); err != nil && ctx.Err() == nil {
+		r.fail(err)
+	}
+}

@@ -1,0 +1,81 @@
+package runtime
+
+import (
+	"sync"
+	"time"
+)
+
+// EventKind names an event in the run's event stream.
+type EventKind string
+
+const (
+	EventRunStarted      EventKind = "run_started"
+	EventItemStarted     EventKind = "item_started"
+	EventAttemptFailed   EventKind = "attempt_failed"
+	EventEscalated       EventKind = "escalated"
+	EventCooldown        EventKind = "cooldown_started"
+	EventItemSucceeded   EventKind = "item_succeeded"
+	EventItemFailed      EventKind = "item_failed"
+	EventItemSkipped     EventKind = "item_skipped" // a step's where was false
+	EventItemResumed     EventKind = "item_resumed" // already done in the store
+	EventCacheCreated    EventKind = "cache_created"
+	EventCacheRenewed    EventKind = "cache_renewed"
+	EventCacheDeleted    EventKind = "cache_deleted"
+	EventCacheFallback   EventKind = "cache_fallback" // content too small: sent inline
+	EventBudgetExhausted EventKind = "budget_exhausted"
+	EventReloadApplied   EventKind = "reload_applied"
+	EventReloadRejected  EventKind = "reload_rejected"
+	EventRunFinished     EventKind = "run_finished"
+)
+
+// Event is one entry of the event stream. Which fields are set depends on
+// Kind; empty fields are omitted from the JSONL form.
+type Event struct {
+	Kind    EventKind     `json:"event"`
+	Time    time.Time     `json:"time"`
+	Step    string        `json:"step,omitempty"`
+	Item    string        `json:"item,omitempty"`
+	Model   string        `json:"model,omitempty"`
+	From    string        `json:"from,omitempty"` // escalated: from model
+	To      string        `json:"to,omitempty"`   // escalated: to model
+	Attempt int           `json:"attempt,omitempty"`
+	Class   string        `json:"class,omitempty"`
+	Message string        `json:"message,omitempty"`
+	Delay   time.Duration `json:"delay_ns,omitempty"`
+	Cost    float64       `json:"cost,omitempty"`
+	Usage   *Usage        `json:"usage,omitempty"`
+	Cache   string        `json:"cache,omitempty"`
+	Plan    int           `json:"plan,omitempty"`
+}
+
+// Observer receives events. OnEvent is called concurrently from many
+// goroutines and must not block for long: it runs on the item's path.
+type Observer interface {
+	OnEvent(Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Event)
+
+// OnEvent calls f(e).
+func (f ObserverFunc) OnEvent(e Event) { f(e) }
+
+// EventLog collects events in memory; useful in tests and small embeddings.
+type EventLog struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// OnEvent appends e.
+func (l *EventLog) OnEvent(e Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+// Events returns a copy of what was collected.
+func (l *EventLog) Events() []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Event(nil), l.events...)
+}

@@ -1,0 +1,297 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/llmpipe/llmpipe/interp"
+)
+
+// queueDepth is how many records wait between two stages. Memory is bounded
+// by workers + queues, never by the number of items.
+const queueDepth = 256
+
+// stage runs one step: its workers take records from in, and successful
+// records go on to the stages that read from this step.
+type stage struct {
+	r    *Runner
+	name string
+	in   chan *Record
+	next []*stage
+
+	mu      sync.Mutex
+	running int
+	exiting bool
+}
+
+// execute wires sources → stages → sinks and waits for all of them.
+func (r *Runner) execute(parent context.Context, p *plan) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	r.workerCtx = ctx
+
+	stages := make(map[string]*stage, len(p.prog.Steps))
+	for _, s := range p.prog.Steps {
+		stages[s.Name] = &stage{r: r, name: s.Name, in: make(chan *Record, queueDepth)}
+	}
+	bySource := map[*interp.Source][]*stage{}
+	for _, s := range p.prog.Steps {
+		st := stages[s.Name]
+		if s.FromStep != nil {
+			up := stages[s.FromStep.Name]
+			up.next = append(up.next, st)
+		} else {
+			bySource[s.FromSource] = append(bySource[s.FromSource], st)
+		}
+	}
+	r.stages = stages
+
+	n := r.Workers()
+	for _, st := range stages {
+		st.grow(ctx, n)
+	}
+
+	var g errgroup.Group
+	for _, src := range p.prog.Sources {
+		downs := bySource[src]
+		if len(downs) == 0 {
+			continue
+		}
+		g.Go(func() error {
+			defer func() {
+				for _, d := range downs {
+					close(d.in)
+				}
+			}()
+			if err := r.readSource(ctx, src, downs); err != nil {
+				cancel(err)
+				return err
+			}
+			return nil
+		})
+	}
+	srcErr := g.Wait()
+	r.workerGroup.Wait()
+	if srcErr != nil {
+		return srcErr
+	}
+	r.fatalMu.Lock()
+	fatal := r.fatalErr
+	r.fatalMu.Unlock()
+	if fatal != nil {
+		return fatal
+	}
+	if err := context.Cause(ctx); err != nil && parent.Err() == nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// fail aborts the run with err (a store or sink that cannot be written).
+func (r *Runner) fail(err error) {
+	// The run context's cancel is owned by execute; Drain plus a recorded
+	// error is enough here, since workers stop taking items when draining.
+	r.fatalMu.Lock()
+	if r.fatalErr == nil {
+		r.fatalErr = err
+	}
+	r.fatalMu.Unlock()
+	r.Drain()
+}
+
+// grow starts workers until the stage has n, unless it is already winding down.
+func (st *stage) grow(ctx context.Context, n int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.exiting {
+		return
+	}
+	for st.running < n {
+		st.running++
+		st.r.workerGroup.Add(1)
+		go st.work(ctx)
+	}
+}
+
+func (st *stage) work(ctx context.Context) {
+	defer st.r.workerGroup.Done()
+	defer st.exit()
+	for {
+		select {
+		case rec, ok := <-st.in:
+			if !ok {
+				return
+			}
+			if st.r.draining() || ctx.Err() != nil {
+				continue // not started: it resumes on the next run
+			}
+			st.r.process(ctx, st, rec)
+		case <-st.r.drainCh:
+			// Keep draining the queue without starting anything, so the
+			// producer never blocks on a full channel.
+			for range st.in {
+			}
+			return
+		case <-ctx.Done():
+			for range st.in {
+			}
+			return
+		}
+	}
+}
+
+// exit is called by each worker as it stops; the last one closes the
+// inputs of the stages after this one.
+func (st *stage) exit() {
+	st.mu.Lock()
+	st.exiting = true
+	st.running--
+	last := st.running == 0
+	st.mu.Unlock()
+	if last {
+		for _, d := range st.next {
+			d.closeInput()
+		}
+	}
+}
+
+// closeInput closes the stage's input once its single producer is done.
+func (st *stage) closeInput() { close(st.in) }
+
+// send hands rec to the next stages; it gives up when the run drains.
+func (st *stage) send(ctx context.Context, rec *Record) {
+	for i, d := range st.next {
+		out := rec
+		if i < len(st.next)-1 {
+			out = rec.clone()
+		}
+		select {
+		case d.in <- out:
+		case <-st.r.drainCh:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (rec *Record) clone() *Record {
+	c := *rec
+	c.Outputs = make(map[string]any, len(rec.Outputs))
+	for k, v := range rec.Outputs {
+		c.Outputs[k] = v
+	}
+	c.Order = append([]string(nil), rec.Order...)
+	return &c
+}
+
+// readSource streams one source into the stages that read it, applying the
+// source's id, where and limit.
+func (r *Runner) readSource(ctx context.Context, src *interp.Source, downs []*stage) error {
+	s, err := r.opts.OpenSource(ctx, src)
+	if err != nil {
+		return fmt.Errorf("opening source %q: %w", src.Name, err)
+	}
+	defer s.Close()
+	if c, ok := s.(Counter); ok {
+		// Counting a large file takes a while; progress shows "?" until then.
+		var counting sync.WaitGroup
+		defer counting.Wait()
+		counting.Go(func() {
+			if n, err := c.Count(ctx); err == nil {
+				if lim := r.sourceLimit(src); lim > 0 && n > lim {
+					n = lim
+				}
+				r.stats.total.Add(int64(n) + 1) // total starts at -1: unknown
+			}
+		})
+	}
+	limit := r.sourceLimit(src)
+	admitted := 0
+	for limit <= 0 || admitted < limit {
+		if r.draining() || ctx.Err() != nil {
+			return nil
+		}
+		it, err := s.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading source %q: %w", src.Name, err)
+		}
+		rec := &Record{ID: strconv.Itoa(it.Index), Item: it.Data, Outputs: map[string]any{}}
+		if it.Err == nil {
+			env := map[string]any{interp.VarItem: it.Data}
+			if src.Where != nil {
+				keep, werr := src.Where.EvalBool(env)
+				if werr != nil {
+					it.Err = fmt.Errorf("where: %w", werr)
+				} else if !keep {
+					continue
+				}
+			}
+			if it.Err == nil && src.ID != nil {
+				v, ierr := src.ID.Eval(env)
+				if ierr != nil || v == nil {
+					if ierr == nil {
+						ierr = errors.New("id is nil")
+					}
+					it.Err = fmt.Errorf("id: %w", ierr)
+				} else {
+					rec.ID = fmt.Sprint(v)
+				}
+			}
+		}
+		admitted++
+		r.stats.read.Add(1)
+		if it.Err != nil {
+			for _, d := range downs {
+				r.failSourceRecord(ctx, d, rec, it)
+			}
+			continue
+		}
+		for i, d := range downs {
+			out := rec
+			if i < len(downs)-1 {
+				out = rec.clone()
+			}
+			select {
+			case d.in <- out:
+			case <-r.drainCh:
+				return nil
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Runner) sourceLimit(src *interp.Source) int {
+	lim := src.Limit
+	if r.opts.Limit > 0 && (lim == 0 || r.opts.Limit < lim) {
+		lim = r.opts.Limit
+	}
+	return lim
+}
+
+// failSourceRecord turns a malformed source record into a failed record of
+// the step that would have read it, so it is reported and never dropped.
+func (r *Runner) failSourceRecord(ctx context.Context, st *stage, rec *Record, it *Item) {
+	if rec.Item == nil {
+		rec.Item = map[string]any{}
+	}
+	rec.Step = st.name
+	rec.Failed = true
+	rec.Failure = &Failure{Class: ClassFatal, Message: it.Err.Error(), Line: it.Line}
+	r.stats.failed.Add(1)
+	r.stats.bump(r.stats.byClass, ClassFatal.String())
+	r.emit(Event{Kind: EventItemFailed, Step: st.name, Item: rec.ID, Class: ClassFatal.String(), Message: it.Err.Error()})
+	r.deliver(ctx, rec)
+}

@@ -1,0 +1,163 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/llmpipe/llmpipe/interp"
+)
+
+// succeed makes the item terminal-ok: stored, then written, then passed on.
+func (r *Runner) succeed(ctx context.Context, st *stage, it *itemRun, model *interp.Model, out any, resp *Response, hit bool) {
+	rec := it.rec
+	rec.Outputs[it.step.Name] = out
+	rec.Order = appendStep(rec.Order, it.step.Name)
+	rec.Model, rec.Rung, rec.Attempts, rec.Cached = model.ID, it.rung, it.attempt, hit
+	if !hit {
+		top := it.step.Models[len(it.step.Models)-1].ID
+		r.stats.topNano.Add(int64(math.Round(r.cost(top, resp.Usage) * 1e9)))
+	}
+	if !r.terminal(ctx, it) {
+		return
+	}
+	if rec.Failed { // middleware turned it into a failure
+		return
+	}
+	r.stats.succeeded.Add(1)
+	r.stats.bump(r.stats.answeredBy, model.ID)
+	u := rec.Usage
+	r.emit(Event{Kind: EventItemSucceeded, Step: it.step.Name, Item: rec.ID, Model: model.ID, Attempt: it.attempt, Cost: rec.Cost, Usage: &u, Plan: rec.Plan})
+	st.send(ctx, rec)
+}
+
+// finishFailed makes the item terminal-failed; failed records are kept and
+// written to the step's failed sink, never dropped.
+func (r *Runner) finishFailed(ctx context.Context, st *stage, it *itemRun, class Class, msg string) {
+	rec := it.rec
+	rec.Failed = true
+	rec.Failure = &Failure{Class: class, Message: msg, Errors: it.errs, LastReply: it.last}
+	rec.Attempts = it.attempt
+	if it.step != nil && len(it.step.Models) > 0 {
+		rec.Model, rec.Rung = it.step.Models[it.rung].ID, it.rung
+	}
+	if !r.terminal(ctx, it) {
+		return
+	}
+	if !rec.Failed { // middleware rescued it
+		r.stats.succeeded.Add(1)
+		st.send(ctx, rec)
+		return
+	}
+	r.stats.failed.Add(1)
+	r.emit(Event{Kind: EventItemFailed, Step: rec.Step, Item: rec.ID, Model: rec.Model, Attempt: rec.Attempts, Class: class.String(), Message: msg, Cost: rec.Cost})
+}
+
+// terminal runs the After middleware, commits the result to the store and
+// writes the record to its sinks, in that order: a result is durable before
+// anyone sees it. It reports false when the run must stop.
+func (r *Runner) terminal(ctx context.Context, it *itemRun) bool {
+	rec := it.rec
+	for _, mw := range r.opts.Middleware {
+		if err := mw.After(ctx, rec.Step, rec); err != nil {
+			rec.Failed = true
+			rec.Failure = &Failure{Class: ClassFatal, Message: "middleware: " + err.Error(), Errors: it.errs, LastReply: it.last}
+		}
+	}
+	if s := r.opts.Store; s != nil && it.step != nil {
+		res := &Result{
+			RunID: r.runID, Step: rec.Step, Item: rec.ID, Fingerprint: it.step.Fingerprint(),
+			OK: !rec.Failed, Failure: rec.Failure, Model: rec.Model, Rung: rec.Rung,
+			Attempts: rec.Attempts, Usage: rec.Usage, Cost: rec.Cost, Plan: rec.Plan, At: r.clock.Now(),
+		}
+		if !rec.Failed {
+			res.Output = outputJSON(rec.Outputs[rec.Step])
+		}
+		// The commit must land even if the caller is cancelling: the call
+		// was paid for.
+		if err := s.Commit(context.WithoutCancel(ctx), res); err != nil {
+			r.fail(fmt.Errorf("storing result of %q at %s: %w", rec.ID, rec.Step, err))
+			return false
+		}
+	}
+	r.deliver(ctx, rec)
+	return true
+}
+
+// resume delivers a result stored by an earlier run instead of calling
+// again. It reports whether the item was handled.
+func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *Record) bool {
+	s := r.opts.Store
+	if s == nil || r.opts.Fresh {
+		return false
+	}
+	res, err := s.Lookup(ctx, step.Name, rec.ID, step.Fingerprint())
+	if err != nil {
+		if ctx.Err() == nil {
+			r.fail(fmt.Errorf("looking up %q at %s: %w", rec.ID, step.Name, err))
+		}
+		return true
+	}
+	if res == nil || (!res.OK && r.opts.RetryFailed) {
+		return false
+	}
+	rec.Model, rec.Rung, rec.Attempts, rec.Usage, rec.Cost, rec.Cached = res.Model, res.Rung, res.Attempts, res.Usage, 0, true
+	rec.Plan = res.Plan
+	r.stats.resumed.Add(1)
+	r.emit(Event{Kind: EventItemResumed, Step: step.Name, Item: rec.ID, Model: res.Model})
+	if !res.OK {
+		rec.Failed, rec.Failure = true, res.Failure
+		r.stats.failed.Add(1)
+		r.deliver(ctx, rec)
+		return true
+	}
+	out, err := decodeOutput(step, res.Output)
+	if err != nil {
+		return false // unreadable: make it again
+	}
+	rec.Outputs[step.Name] = out
+	rec.Order = appendStep(rec.Order, step.Name)
+	r.stats.succeeded.Add(1)
+	r.deliver(ctx, rec)
+	st.send(ctx, rec)
+	return true
+}
+
+// decodeOutput turns a stored output back into the values a fresh run
+// would have produced (ints as ints), by parsing it against the schema.
+func decodeOutput(step *interp.Step, raw json.RawMessage) (any, error) {
+	if step.Output == nil {
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	}
+	reply, err := step.Output.ParseReply(string(raw))
+	if err != nil {
+		return nil, err
+	}
+	if len(reply.Failed) > 0 {
+		return nil, fmt.Errorf("stored output no longer fits the schema")
+	}
+	return reply.Value, nil
+}
+
+func appendStep(order []string, step string) []string {
+	for _, s := range order {
+		if s == step {
+			return order
+		}
+	}
+	return append(order, step)
+}
+
+func endRun(ctx context.Context, s Store, id int64, sum *Summary) error {
+	b, err := json.Marshal(sum)
+	if err != nil {
+		return err
+	}
+	if err := s.EndRun(ctx, id, b); err != nil {
+		return fmt.Errorf("ending run: %w", err)
+	}
+	return nil
+}

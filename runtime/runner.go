@@ -1,0 +1,299 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmpipe/llmpipe/interp"
+)
+
+// Options wires a run to the world. Provider, OpenSource and OpenSink are
+// required; everything else has a sensible zero value.
+type Options struct {
+	Provider   Provider
+	OpenSource OpenSource
+	OpenSink   OpenSink
+	Store      Store // nil: nothing is journaled and nothing resumes
+
+	// Cost prices one call's usage for a model id; nil prices everything at 0.
+	Cost func(modelID string, u Usage) float64
+	// Price returns a model's prices, for budget reservations; nil: free.
+	Price func(m *interp.Model) interp.Price
+	// Pacer paces calls to each model's quota; nil: unlimited.
+	Pacer Pacer
+	// Caches manages shared-context caches; nil sends cache content inline.
+	Caches CacheManager
+
+	Workers     int     // > 0 overrides config.workers
+	Limit       int     // > 0: at most this many items from each source
+	Budget      float64 // > 0 overrides config.budget
+	Fresh       bool    // ignore results stored by earlier runs
+	NoCache     bool    // do not answer from the response cache
+	RetryFailed bool    // re-run items whose stored result is a failure
+	Plan        int     // plan version stamped on records (hot reload)
+	Args        []string
+
+	Observers  []Observer
+	Middleware []Middleware
+	Clock      Clock
+	Seed       uint64 // jitter; 0 picks one
+}
+
+// Outcome says how a run ended.
+type Outcome string
+
+const (
+	OutcomeCompleted   Outcome = "completed"   // every item reached a terminal state
+	OutcomeBudget      Outcome = "budget"      // stopped by the budget
+	OutcomeInterrupted Outcome = "interrupted" // stopped by the caller
+)
+
+// Summary is what Run returns.
+type Summary struct {
+	Stats
+	Outcome Outcome `json:"outcome"`
+	RunID   int64   `json:"run_id,omitempty"`
+	Budget  float64 `json:"budget,omitempty"`
+	// CacheCost is what shared-context caches cost (creation and storage);
+	// it is included in Cost.
+	CacheCost float64 `json:"cache_cost,omitempty"`
+	// CacheSaved is what cached tokens saved against sending them inline.
+	CacheSaved float64 `json:"cache_saved,omitempty"`
+}
+
+// Runner executes one Program. Stats, SetWorkers, Drain and Reload may be
+// called from other goroutines while Run runs.
+type Runner struct {
+	opts  Options
+	clock Clock
+	stats *counters
+	bud   *budget
+	sem   *semaphore
+
+	plan atomic.Pointer[plan]
+
+	workers   atomic.Int64
+	drainOnce sync.Once
+	drainCh   chan struct{} // closed: take no new items
+	runID     int64
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
+
+	stages map[string]*stage // by step name, fixed for the run
+
+	fatalMu  sync.Mutex
+	fatalErr error // a store or sink failure that stopped the run
+
+	sinks       *sinkSet
+	workerGroup sync.WaitGroup // stage workers, which SetWorkers may add to
+	workerCtx   context.Context
+}
+
+// plan is the Program in force plus what the runtime derives from it.
+type plan struct {
+	prog    *interp.Program
+	version int
+	steps   map[string]*interp.Step
+}
+
+func newPlan(prog *interp.Program, version int) *plan {
+	p := &plan{prog: prog, version: version, steps: map[string]*interp.Step{}}
+	for _, s := range prog.Steps {
+		p.steps[s.Name] = s
+	}
+	return p
+}
+
+// New prepares a run; nothing starts until Run.
+func New(prog *interp.Program, opts Options) (*Runner, error) {
+	if opts.Provider == nil || opts.OpenSource == nil || opts.OpenSink == nil {
+		return nil, errors.New("runtime: Options needs Provider, OpenSource and OpenSink")
+	}
+	if len(prog.Steps) == 0 {
+		return nil, errors.New("runtime: the pipeline has no steps")
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = realClock{}
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	r := &Runner{
+		opts:    opts,
+		clock:   clock,
+		stats:   newCounters(clock.Now()),
+		bud:     &budget{limit: prog.Config.Budget},
+		drainCh: make(chan struct{}),
+		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	}
+	if opts.Budget > 0 {
+		r.bud.limit = opts.Budget
+	}
+	r.plan.Store(newPlan(prog, opts.Plan))
+	n := opts.Workers
+	if n <= 0 {
+		n = prog.Config.Workers
+	}
+	if n <= 0 {
+		n = autoWorkers(prog, opts.Pacer)
+	}
+	r.workers.Store(int64(n))
+	r.sem = newSemaphore(n)
+	return r, nil
+}
+
+// autoWorkers sizes concurrency when the pipeline says workers = auto: the
+// pacer's suggestion (Little's law over the quota) when there is one,
+// otherwise a number that keeps a few hundred calls in flight.
+func autoWorkers(prog *interp.Program, p Pacer) int {
+	if p != nil {
+		n := 0
+		for _, m := range prog.Models {
+			n += p.SuggestConcurrency(m.ID)
+		}
+		if n > 0 {
+			return min(n, 2000)
+		}
+	}
+	return 64
+}
+
+// Stats returns a snapshot of the run's counters.
+func (r *Runner) Stats() Stats {
+	s := r.stats.snapshot(r.clock.Now())
+	if r.opts.Pacer != nil {
+		s.Models = map[string]ModelStats{}
+		for _, m := range r.plan.Load().prog.Models {
+			s.Models[m.ID] = r.opts.Pacer.Stats(m.ID)
+		}
+	}
+	return s
+}
+
+// Workers is the current concurrency limit.
+func (r *Runner) Workers() int { return int(r.workers.Load()) }
+
+// SetWorkers changes how many calls may be in flight at once, while running.
+func (r *Runner) SetWorkers(n int) {
+	if n < 1 {
+		n = 1
+	}
+	old := r.workers.Swap(int64(n))
+	r.sem.setLimit(n)
+	if int64(n) > old && r.stages != nil && r.workerCtx != nil {
+		for _, st := range r.stages {
+			st.grow(r.workerCtx, n)
+		}
+	}
+}
+
+// Drain stops taking new items; calls in flight finish and are written.
+// It is what the first Ctrl-C does.
+func (r *Runner) Drain() {
+	r.drainOnce.Do(func() { close(r.drainCh) })
+}
+
+func (r *Runner) draining() bool {
+	select {
+	case <-r.drainCh:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *Runner) emit(e Event) {
+	if len(r.opts.Observers) == 0 {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = r.clock.Now()
+	}
+	for _, o := range r.opts.Observers {
+		o.OnEvent(e)
+	}
+}
+
+func (r *Runner) jitter(n int, min, max, server time.Duration) time.Duration {
+	r.rngMu.Lock()
+	defer r.rngMu.Unlock()
+	return backoffDelay(n, min, max, server, r.rng)
+}
+
+// Run executes the pipeline until every item is terminal, the budget is
+// spent, Drain is called, or ctx ends. Everything finished is stored and
+// written before Run returns; no goroutine outlives it.
+func Run(ctx context.Context, prog *interp.Program, opts Options) (*Summary, error) {
+	r, err := New(prog, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Run(ctx)
+}
+
+// Run executes the pipeline; see the package function Run.
+func (r *Runner) Run(ctx context.Context) (*Summary, error) {
+	p := r.plan.Load()
+	if r.opts.Store != nil {
+		id, err := r.opts.Store.BeginRun(ctx, RunInfo{Pipeline: p.prog.File, Started: r.stats.started, Args: r.opts.Args})
+		if err != nil {
+			return nil, fmt.Errorf("starting run: %w", err)
+		}
+		r.runID = id
+	}
+	r.emit(Event{Kind: EventRunStarted, Plan: p.version})
+
+	sinks, err := openSinks(ctx, p.prog, r.opts.OpenSink)
+	if err != nil {
+		return nil, err
+	}
+	r.sinks = sinks
+
+	err = r.execute(ctx, p)
+
+	// Sinks close after every stage is done, so all finished work is on disk.
+	if cerr := sinks.close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if r.opts.Caches != nil {
+		r.opts.Caches.Close(context.WithoutCancel(ctx))
+	}
+	sum := &Summary{Stats: r.Stats(), Outcome: OutcomeCompleted, RunID: r.runID, Budget: r.bud.limit}
+	switch {
+	case r.bud.isExhausted():
+		sum.Outcome = OutcomeBudget
+		r.emit(Event{Kind: EventBudgetExhausted, Cost: sum.Cost})
+	case ctx.Err() != nil || r.draining():
+		sum.Outcome = OutcomeInterrupted
+	}
+	r.emit(Event{Kind: EventRunFinished, Cost: sum.Cost, Message: string(sum.Outcome)})
+	if r.opts.Store != nil {
+		if serr := endRun(context.WithoutCancel(ctx), r.opts.Store, r.runID, sum); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	if err == nil && sum.Outcome == OutcomeBudget {
+		err = fmt.Errorf("%w: spent $%.4f of $%.2f", ErrBudgetExceeded, sum.Cost, sum.Budget)
+	}
+	return sum, err
+}
+
+// defaultFailedPath is where a step's failures go when no sink reads
+// step.failed: next to the first sink's file, else out/ beside the pipeline.
+func defaultFailedPath(prog *interp.Program, step string) string {
+	dir := filepath.Join(prog.Dir, "out")
+	for _, s := range prog.Sinks {
+		dir = filepath.Dir(s.Path)
+		break
+	}
+	return filepath.Join(dir, step+".failed.jsonl")
+}

@@ -1,0 +1,208 @@
+package runtime
+
+import (
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Stats is a snapshot of a run's counters. It is safe to take at any time
+// from any goroutine (Runner.Stats).
+type Stats struct {
+	Started time.Time     `json:"started"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+	Total   int           `json:"total"` // items the sources hold, -1 when unknown
+
+	Read      int64 `json:"read"`      // items read from sources
+	Succeeded int64 `json:"succeeded"` // terminal successes, all steps
+	Failed    int64 `json:"failed"`    // terminal failures, all steps
+	Skipped   int64 `json:"skipped"`   // a step's where was false, or middleware skipped
+	Resumed   int64 `json:"resumed"`   // taken from the store without calls
+	InFlight  int64 `json:"in_flight"`
+
+	Attempts    int64            `json:"attempts"`     // calls made (and response-cache hits)
+	Retries     int64            `json:"retries"`      // attempts after the first, all causes
+	RateLimited int64            `json:"rate_limited"` // 429s received
+	CacheHits   int64            `json:"cache_hits"`   // replies served from the response cache
+	Recovered   int64            `json:"recovered"`    // replies parsed after stripping fences or prose
+	ByClass     map[string]int64 `json:"failures_by_class"`
+	Escalations map[string]int64 `json:"escalations"` // "from -> to"
+	AnsweredBy  map[string]int64 `json:"answered_by"` // successes by model
+
+	Usage       Usage   `json:"usage"`
+	Cost        float64 `json:"cost"`
+	TopRungCost float64 `json:"top_rung_cost"` // the same answers priced at each step's strongest model
+	// CachedSaving is what cached prompt tokens saved against paying the
+	// full input price for them (before the caches' own costs).
+	CachedSaving float64 `json:"cached_saving"`
+
+	LatencyP50 time.Duration `json:"latency_p50_ns"` // per call
+	LatencyP90 time.Duration `json:"latency_p90_ns"`
+	LatencyP99 time.Duration `json:"latency_p99_ns"`
+
+	Models map[string]ModelStats `json:"models,omitempty"`
+}
+
+// ModelStats is what the quota pacer knows about one model.
+type ModelStats struct {
+	Calls       int64   `json:"calls"`
+	RateLimited int64   `json:"rate_limited"`
+	RPMLimit    int     `json:"rpm_limit"`
+	Rate        float64 `json:"rate_per_min"` // achieved over the last minute
+	Concurrency int     `json:"concurrency"`
+}
+
+// counters is the live, lock-light form of Stats.
+type counters struct {
+	started time.Time
+	total   atomic.Int64
+
+	read, succeeded, failed, skipped, resumed, inFlight  atomic.Int64
+	attempts, retries, rateLimited, cacheHits, recovered atomic.Int64
+
+	promptTok, outputTok, cachedTok, thinkTok atomic.Int64
+	costNano, topNano, savedNano              atomic.Int64
+
+	latency histogram
+
+	mu          sync.Mutex
+	byClass     map[string]int64
+	escalations map[string]int64
+	answeredBy  map[string]int64
+}
+
+func newCounters(now time.Time) *counters {
+	c := &counters{
+		started:     now,
+		byClass:     map[string]int64{},
+		escalations: map[string]int64{},
+		answeredBy:  map[string]int64{},
+	}
+	c.total.Store(-1)
+	return c
+}
+
+func (c *counters) addUsage(u Usage, cost float64) {
+	c.promptTok.Add(int64(u.PromptTokens))
+	c.outputTok.Add(int64(u.OutputTokens))
+	c.cachedTok.Add(int64(u.CachedTokens))
+	c.thinkTok.Add(int64(u.ThinkingTokens))
+	c.costNano.Add(int64(math.Round(cost * 1e9)))
+}
+
+func (c *counters) bump(m map[string]int64, key string) {
+	c.mu.Lock()
+	m[key]++
+	c.mu.Unlock()
+}
+
+func (c *counters) snapshot(now time.Time) Stats {
+	s := Stats{
+		Started:     c.started,
+		Elapsed:     now.Sub(c.started),
+		Total:       int(c.total.Load()),
+		Read:        c.read.Load(),
+		Succeeded:   c.succeeded.Load(),
+		Failed:      c.failed.Load(),
+		Skipped:     c.skipped.Load(),
+		Resumed:     c.resumed.Load(),
+		InFlight:    c.inFlight.Load(),
+		Attempts:    c.attempts.Load(),
+		Retries:     c.retries.Load(),
+		RateLimited: c.rateLimited.Load(),
+		CacheHits:   c.cacheHits.Load(),
+		Recovered:   c.recovered.Load(),
+		Usage: Usage{
+			PromptTokens:   int(c.promptTok.Load()),
+			OutputTokens:   int(c.outputTok.Load()),
+			CachedTokens:   int(c.cachedTok.Load()),
+			ThinkingTokens: int(c.thinkTok.Load()),
+		},
+		Cost:         float64(c.costNano.Load()) / 1e9,
+		TopRungCost:  float64(c.topNano.Load()) / 1e9,
+		CachedSaving: float64(c.savedNano.Load()) / 1e9,
+		LatencyP50:   c.latency.quantile(0.50),
+		LatencyP90:   c.latency.quantile(0.90),
+		LatencyP99:   c.latency.quantile(0.99),
+	}
+	c.mu.Lock()
+	s.ByClass = copyMap(c.byClass)
+	s.Escalations = copyMap(c.escalations)
+	s.AnsweredBy = copyMap(c.answeredBy)
+	c.mu.Unlock()
+	return s
+}
+
+func copyMap(m map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// histogram counts durations in log-spaced buckets (about 5 % wide) from
+// 10 µs to about 20 minutes, lock-free, so percentiles cost nothing per call.
+type histogram struct {
+	buckets [histBuckets]atomic.Int64
+}
+
+const (
+	histBuckets = 400
+	histMin     = 10 * time.Microsecond
+	histGrowth  = 1.05
+)
+
+var logGrowth = math.Log(histGrowth)
+
+func (h *histogram) observe(d time.Duration) {
+	i := 0
+	if d > histMin {
+		i = int(math.Log(float64(d)/float64(histMin))/logGrowth) + 1
+	}
+	if i >= histBuckets {
+		i = histBuckets - 1
+	}
+	h.buckets[i].Add(1)
+}
+
+// quantile returns the upper bound of the bucket holding quantile q.
+func (h *histogram) quantile(q float64) time.Duration {
+	var counts [histBuckets]int64
+	var total int64
+	for i := range h.buckets {
+		counts[i] = h.buckets[i].Load()
+		total += counts[i]
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := int64(math.Ceil(q * float64(total)))
+	var seen int64
+	for i, n := range counts {
+		seen += n
+		if seen >= rank {
+			return histUpper(i)
+		}
+	}
+	return histUpper(histBuckets - 1)
+}
+
+func histUpper(i int) time.Duration {
+	if i == 0 {
+		return histMin
+	}
+	return time.Duration(float64(histMin) * math.Pow(histGrowth, float64(i)))
+}
+
+// SortedKeys returns m's keys in order; handy for printing stats maps.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
