@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime"
 	"github.com/llmpipe/llmpipe/runtime/quota"
 	"github.com/llmpipe/llmpipe/stdlib"
@@ -42,6 +43,10 @@ type RunOptions struct {
 	// QuotaWindow compresses the quota "minute" (benchmarks, tests); 0 is a minute.
 	QuotaWindow time.Duration
 
+	// OpenSink replaces the pipeline's sinks (dev mode shows records instead
+	// of writing files); nil writes them as the pipeline says.
+	OpenSink runtime.OpenSink
+
 	Observers  []runtime.Observer
 	Middleware []runtime.Middleware
 	Plan       int
@@ -57,6 +62,7 @@ type Run struct {
 	Store    *store.Store
 	Caches   *caches.Manager
 
+	limiter *quota.Limiter
 	closers []func() error
 }
 
@@ -121,9 +127,8 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 
 	prices := newPriceBook(prog)
 	limiter := quota.New(quota.Options{Window: opts.QuotaWindow})
-	for _, m := range prog.Models {
-		limiter.SetLimits(m.ID, prices.limits(m))
-	}
+	setLimits(limiter, prog)
+	r.limiter = limiter
 
 	var cm runtime.CacheManager
 	if cp, ok := provider.(runtime.CacheProvider); ok && len(prog.Caches) > 0 {
@@ -147,10 +152,14 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 		cm = mgr
 	}
 
+	openSink := opts.OpenSink
+	if openSink == nil {
+		openSink = stdlib.OpenSink
+	}
 	runner, err := runtime.New(prog, runtime.Options{
 		Provider:    provider,
 		OpenSource:  stdlib.OpenSource,
-		OpenSink:    stdlib.OpenSink,
+		OpenSink:    openSink,
 		Store:       st,
 		Cost:        prices.cost,
 		Price:       prices.modelPrice,
@@ -206,4 +215,28 @@ func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (*runtime.Summary, 
 		return nil, err
 	}
 	return r.Wait(ctx)
+}
+
+func setLimits(l *quota.Limiter, prog *interp.Program) {
+	prices := newPriceBook(prog)
+	for _, m := range prog.Models {
+		l.SetLimits(m.ID, prices.limits(m))
+	}
+}
+
+// Reload applies an edited pipeline to the running run (see
+// runtime.Runner.Reload): items not yet started use it, quotas and workers
+// change at once. It returns the new plan version, or a
+// *runtime.ReloadError when the edit changes the run's shape.
+func (r *Run) Reload(p *Pipeline) (int, error) {
+	if p.Program == nil {
+		return r.Runner.Plan(), errors.New("pipeline has errors; nothing to apply")
+	}
+	v, err := r.Runner.Reload(p.Program)
+	if err != nil {
+		return v, err
+	}
+	setLimits(r.limiter, p.Program)
+	r.Pipeline = p
+	return v, nil
 }

@@ -54,4 +54,8 @@ type FuncContext struct {
 // Options configures Check.
 type Options struct {
 	Funcs []*Func
+	// Dir, when set, is the directory relative paths resolve against,
+	// instead of the directory of the file's name (e.g. for a pipeline read
+	// from stdin, or a test that names its file "in.llmp").
+	Dir string
 }

@@ -36,7 +36,6 @@ type runFlags struct {
 	quiet       bool
 }
 
-
 func cmdRun(ctx context.Context, env *cmdEnv, args []string) int {
 	fs := newFlags(env, "run", "FILE [flags]", `
 Run a pipeline over all its items. Calls go to Gemini (key from

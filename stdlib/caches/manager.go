@@ -44,7 +44,9 @@ type Manager struct {
 	retired []*entry // re-created after vanishing; still billed for their lifetime
 }
 
-type key struct{ cache, model string }
+// key includes the content, so an edited cache block (hot reload) gets a
+// cache of its own instead of the stale one.
+type key struct{ cache, model, content string }
 
 type entry struct {
 	ready chan struct{} // closed once creation finished
@@ -83,11 +85,12 @@ func ContentID(c *interp.Cache, model string) string {
 
 // Get implements runtime.CacheManager.
 func (m *Manager) Get(ctx context.Context, c *interp.Cache, model string) (name, id string, inline bool, err error) {
-	k := key{c.Name, model}
+	cid := ContentID(c, model)
+	k := key{c.Name, model, cid}
 	m.mu.Lock()
 	e := m.entries[k]
 	if e == nil {
-		e = &entry{ready: make(chan struct{}), cache: c, model: model, id: ContentID(c, model)}
+		e = &entry{ready: make(chan struct{}), cache: c, model: model, id: cid}
 		m.entries[k] = e
 		m.mu.Unlock()
 		m.create(ctx, e)
@@ -172,7 +175,7 @@ func (m *Manager) renewIfDue(ctx context.Context, e *entry) error {
 
 // Gone implements runtime.CacheManager: the next Get re-creates the cache.
 func (m *Manager) Gone(_ context.Context, c *interp.Cache, model, name string) {
-	k := key{c.Name, model}
+	k := key{c.Name, model, ContentID(c, model)}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e := m.entries[k]; e != nil && e.name == name {

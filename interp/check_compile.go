@@ -1,0 +1,167 @@
+package interp
+
+import (
+	"fmt"
+
+	"github.com/expr-lang/expr/types"
+	"github.com/llmpipe/llmpipe/lang"
+)
+
+// Help lines for variables used where they do not exist.
+var (
+	promptForbidden = forbidden{
+		VarOutput:   "output exists only in checks, once the model has answered",
+		VarText:     "text exists only in checks, once the model has answered",
+		VarFailed:   "failed exists only in retry.feedback",
+		VarPassed:   "passed exists only in retry.feedback",
+		VarPrevious: "previous exists only in retry.feedback",
+		VarAttempt:  "attempt exists only in retry.feedback",
+	}
+	feedbackForbidden = forbidden{
+		VarOutput: "output exists only in checks; feedback sees failed, passed, previous, attempt and model",
+		VarText:   "text exists only in checks; in feedback the last raw reply is previous",
+	}
+)
+
+// feedbackVars are the variables feedback templates see besides the prompt's.
+var feedbackVars = types.Map{
+	VarFailed:   types.Array(types.Map{"field": types.String, "message": types.String}),
+	VarPassed:   types.Array(types.String),
+	VarPrevious: types.String,
+	VarAttempt:  types.Int,
+	VarModel:    types.String,
+}
+
+// compileStep compiles a step's expressions and templates against the
+// records it will see: the item, its id and the outputs of the steps before.
+func (c *checker) compileStep(d *decl) {
+	sd := d.step
+	st := sd.step
+	if sd.from != nil {
+		st.FromStep = sd.from.step.step
+	}
+	env := c.base.with(VarID, types.String).with(VarItem, types.Map{types.Extra: types.Any})
+	for x := sd.from; x != nil; x = x.step.from {
+		env = env.with(x.name, stepType(x.step.step))
+	}
+	env.unknown = func(name string) string {
+		if x := c.decls[name]; x != nil && x.kind == kindStep {
+			return fmt.Sprintf("step %q sees only the steps it reads from, directly or through others; %q is not one of them", st.Name, name)
+		}
+		return ""
+	}
+	b := sd.body
+	if a := b.attrs["where"]; a != nil {
+		st.Where = c.attrExpr(a, env, true, promptForbidden)
+	}
+	st.System = c.template(b.attrs["system"], env, promptForbidden)
+	st.Prompt = c.template(b.attrs["prompt"], env, promptForbidden)
+
+	checkEnv := env.with(VarText, types.String)
+	if st.Output != nil {
+		checkEnv = checkEnv.with(VarOutput, exprType(st.Output.Type))
+	} else {
+		checkEnv = checkEnv.with(VarOutput, types.String)
+	}
+	for _, ch := range b.checks {
+		c.checkRule(st, ch, checkEnv)
+	}
+	if rb := b.blocks[kindRetry]; rb != nil {
+		for _, e := range rb.Body.Entries {
+			if a, ok := e.(*lang.Attribute); ok && a.Name.Name == "feedback" {
+				fenv := env
+				for k, t := range feedbackVars {
+					fenv = fenv.with(k, t)
+				}
+				st.Retry.Feedback = c.template(a, fenv, feedbackForbidden)
+				break
+			}
+		}
+	}
+}
+
+// stepType is how a step's output looks to the steps after it.
+func stepType(st *Step) types.Type {
+	if st.Output != nil {
+		return exprType(st.Output.Type)
+	}
+	return types.String
+}
+
+func (c *checker) template(a *lang.Attribute, env exprEnv, forb forbidden) *Template {
+	if a == nil {
+		return nil
+	}
+	lit, ok := c.stringLit(a)
+	if !ok {
+		return nil
+	}
+	t, ds := compileTemplate(lit, env, forb)
+	c.add(ds...)
+	for _, p := range templateFileArgs(t) {
+		c.read(c.path(p))
+	}
+	return t
+}
+
+// templateFileArgs lists literal file(...) arguments in a template's holes.
+func templateFileArgs(t *Template) []string {
+	if t == nil {
+		return nil
+	}
+	var out []string
+	var walk func(ns []tnode)
+	walk = func(ns []tnode) {
+		for _, n := range ns {
+			switch n := n.(type) {
+			case holeNode:
+				out = append(out, fileArgs(n.e.Source)...)
+			case ifNode:
+				walk(n.then)
+				walk(n.els)
+			case forNode:
+				walk(n.body)
+			}
+		}
+	}
+	walk(t.nodes)
+	return out
+}
+
+func (c *checker) checkRule(st *Step, ch *lang.Check, env exprEnv) {
+	rule := &CheckRule{Range: ch.Range}
+	if ch.Message != nil {
+		rule.Message = ch.Message.Value
+	}
+	if ch.Name != nil {
+		rule.Field = ch.Name.Name
+		if st.Output != nil && !hasField(st.Output.Type, rule.Field) {
+			var names []string
+			for _, f := range st.Output.Type.Fields {
+				names = append(names, f.Name)
+			}
+			c.errorf(ch.Name.Range, didYouMean(rule.Field, names, "the name after check is the schema field the check is about"),
+				"schema %q has no field %q", st.Output.Name, rule.Field)
+		}
+	}
+	if ch.Expr == nil {
+		c.errorf(ch.Range, "write check \"message\": EXPRESSION", "check has no expression")
+		return
+	}
+	e, d := compile(env, attrSite(ch.Expr), true)
+	if d != nil {
+		c.add(d)
+		return
+	}
+	rule.Expr = e
+	st.Checks = append(st.Checks, rule)
+}
+
+func hasField(t *Type, name string) bool {
+	for _, f := range t.Fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}

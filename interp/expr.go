@@ -1,0 +1,334 @@
+package interp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/types"
+	"github.com/expr-lang/expr/vm"
+	"github.com/llmpipe/llmpipe/lang"
+)
+
+// Expr is a compiled expr-lang expression. It is immutable and safe for
+// concurrent use: every Eval runs a fresh VM.
+type Expr struct {
+	Source string     // the expression as written
+	Range  lang.Range // where it is in the file
+
+	program *vm.Program
+	canon   string // the parsed expression printed back, for fingerprints
+}
+
+// Eval runs the expression against env.
+func (e *Expr) Eval(env map[string]any) (any, error) {
+	if e == nil || e.program == nil {
+		return nil, errors.New("expression was not compiled")
+	}
+	v, err := expr.Run(e.program, env)
+	if err != nil {
+		return nil, fmt.Errorf("evaluating %q: %w", e.Source, err)
+	}
+	return v, nil
+}
+
+// EvalBool runs a boolean expression; a nil or non-bool result is an error.
+func (e *Expr) EvalBool(env map[string]any) (bool, error) {
+	v, err := e.Eval(env)
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("evaluating %q: expected bool, but got %T", e.Source, v)
+	}
+	return b, nil
+}
+
+// site says where an expression's text lies in the file, so that expr's
+// rune offsets can be turned into file ranges.
+type site struct {
+	src string
+	rng lang.Range             // the whole expression
+	pos func(off int) lang.Pos // byte offset in src -> file position
+}
+
+// attrSite is the site of an expression written directly as a value.
+func attrSite(v *lang.Value) site {
+	start := v.Range.Start
+	return site{src: v.Raw, rng: v.Range, pos: func(off int) lang.Pos { return advance(start, v.Raw[:off]) }}
+}
+
+// holeSite is the site of an expression inside a string literal, starting
+// at decoded byte offset base.
+func holeSite(s *lang.StringLit, base int, src string) site {
+	return site{
+		src: src,
+		rng: rangeIn(s, base, base+len(src)),
+		pos: func(off int) lang.Pos { return litPos(s, base+off) },
+	}
+}
+
+// runeRange is the file range of src's runes [from, to).
+func (s site) runeRange(from, to int) lang.Range {
+	if to <= from {
+		to = from + 1
+	}
+	a, b := runeOffset(s.src, from), runeOffset(s.src, to)
+	if a >= len(s.src) && len(s.src) > 0 {
+		// expr points just past the end for "unexpected end"; show the last rune
+		a = len(s.src) - 1
+		b = len(s.src)
+	}
+	return lang.Range{File: s.rng.File, Start: s.pos(a), End: s.pos(b)}
+}
+
+// exprEnv is the typed environment an expression is compiled against.
+type exprEnv struct {
+	vars  types.Map
+	funcs []expr.Option
+	names []string // function names, for suggestions
+	// unknown, if set, explains a name that is not in scope (e.g. a step
+	// that runs later); "" when it has nothing to say.
+	unknown func(name string) string
+}
+
+func (env exprEnv) with(name string, t types.Type) exprEnv {
+	m := make(types.Map, len(env.vars)+1)
+	for k, v := range env.vars {
+		m[k] = v
+	}
+	m[name] = t
+	env.vars = m
+	return env
+}
+
+// compile compiles src in env. On failure it returns one diagnostic at the
+// position expr reported, or over the whole expression when expr gave none.
+func compile(env exprEnv, s site, asBool bool) (*Expr, *lang.Diagnostic) {
+	opts := []expr.Option{expr.Env(env.vars)}
+	opts = append(opts, env.funcs...)
+	if asBool {
+		opts = append(opts, expr.AsBool())
+	}
+	if strings.TrimSpace(s.src) == "" {
+		return nil, &lang.Diagnostic{Severity: lang.SeverityError, Range: s.rng, Message: "empty expression"}
+	}
+	prog, err := expr.Compile(s.src, opts...)
+	if err != nil {
+		return nil, exprDiag(env, s, err)
+	}
+	return &Expr{Source: s.src, Range: s.rng, program: prog, canon: canonical(s.src)}, nil
+}
+
+// exprDiag turns a compile error into a diagnostic at the right place.
+func exprDiag(env exprEnv, s site, err error) *lang.Diagnostic {
+	d := &lang.Diagnostic{Severity: lang.SeverityError, Range: s.rng, Message: err.Error()}
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		d.Message = fe.Message
+		if fe.Line > 0 {
+			d.Range = s.runeRange(fe.From, fe.To)
+			d.Help = suggestIn(env, s, fe.From, fe.To)
+			if msg := unknownName(env, s, fe.From, fe.To); msg != "" {
+				d.Message = msg
+			}
+		}
+	}
+	return d
+}
+
+// suggestIn proposes a near name for the word at runes [from, to) of the
+// expression: a field of the map it is selected from after a dot, otherwise
+// a variable or function.
+func suggestIn(env exprEnv, s site, from, to int) string {
+	runes := []rune(s.src)
+	if from < 0 || to > len(runes) || from >= to {
+		return ""
+	}
+	word := string(runes[from:to])
+	if !isName(word) {
+		return ""
+	}
+	var cands []string
+	if from > 0 && runes[from-1] == '.' {
+		// Walk the dotted path before the word through the typed env.
+		i := from - 1
+		for i > 0 && (isNameRune(runes[i-1]) || runes[i-1] == '.') {
+			i--
+		}
+		path := strings.Split(string(runes[i:from-1]), ".")
+		var t types.Type = env.vars
+		for _, p := range path {
+			var ok bool
+			if t, ok = member(t, p); !ok {
+				return ""
+			}
+		}
+		if len(path) == 1 && path[0] == VarOutput && t == types.String {
+			return "this step has no output schema, so output is its reply text; add output = SCHEMA for JSON fields"
+		}
+		cands = fieldNames(t)
+	} else {
+		for k := range env.vars {
+			cands = append(cands, k)
+		}
+		cands = append(cands, env.names...)
+		cands = append(cands, exprBuiltins...)
+	}
+	if best := nearest(word, cands); best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	if env.unknown != nil && !(from > 0 && runes[from-1] == '.') {
+		return env.unknown(word)
+	}
+	return ""
+}
+
+// unknownName words an unknown variable or field in our own terms, with
+// the name quoted: `output has no field "agee"`. It decides from the typed
+// environment, not from expr's message, and only for text that parses, so a
+// syntax error at a name is never mistaken for an unknown one.
+func unknownName(env exprEnv, s site, from, to int) string {
+	runes := []rune(s.src)
+	if from < 0 || to > len(runes) || from >= to {
+		return ""
+	}
+	word := string(runes[from:to])
+	if !isName(word) {
+		return ""
+	}
+	if _, err := parser.Parse(s.src); err != nil {
+		return ""
+	}
+	if from > 0 && runes[from-1] == '.' {
+		i := from - 1
+		for i > 0 && (isNameRune(runes[i-1]) || runes[i-1] == '.') {
+			i--
+		}
+		path := string(runes[i : from-1])
+		var t types.Type = env.vars
+		for _, p := range strings.Split(path, ".") {
+			var ok bool
+			if t, ok = member(t, p); !ok {
+				return ""
+			}
+		}
+		if fields := fieldNames(t); len(fields) > 0 && !contains(fields, word) && !hasExtra(t) {
+			return fmt.Sprintf("%s has no field %q", path, word)
+		}
+		return ""
+	}
+	if _, ok := env.vars[word]; ok || contains(env.names, word) || contains(exprBuiltins, word) {
+		return ""
+	}
+	return fmt.Sprintf("unknown name %q", word)
+}
+
+func hasExtra(t types.Type) bool {
+	m, ok := t.(types.Map)
+	return ok && m[types.Extra] != nil
+}
+
+// member is the type of field name of t, for strict maps.
+func member(t types.Type, name string) (types.Type, bool) {
+	switch t := t.(type) {
+	case types.Map:
+		m, ok := t[name]
+		return m, ok
+	case natureType:
+		if t.n.TypeData != nil && t.n.Fields != nil {
+			if f, ok := t.n.Fields[name]; ok {
+				return natureType{f}, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// fieldNames lists the known fields of a map type.
+func fieldNames(t types.Type) []string {
+	var out []string
+	switch t := t.(type) {
+	case types.Map:
+		for k := range t {
+			if k != types.Extra {
+				out = append(out, k)
+			}
+		}
+	case natureType:
+		if t.n.TypeData != nil {
+			for k := range t.n.Fields {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// exprBuiltins are expr-lang's own functions, offered as suggestions.
+var exprBuiltins = []string{
+	"all", "none", "any", "one", "filter", "map", "find", "count", "sum", "len",
+	"abs", "ceil", "floor", "round", "int", "float", "string", "trim", "trimPrefix",
+	"trimSuffix", "upper", "lower", "split", "replace", "repeat", "join", "indexOf",
+	"hasPrefix", "hasSuffix", "max", "min", "mean", "toJSON", "fromJSON", "first",
+	"last", "keys", "values", "reverse", "uniq", "concat", "flatten", "sort",
+}
+
+func isNameRune(r rune) bool {
+	return r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
+func isName(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, r := range s {
+		if !isNameRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// canonical prints the parsed expression back, so that fingerprints ignore
+// spacing; unparsable text is kept as is.
+func canonical(src string) string {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return src
+	}
+	return tree.Node.String()
+}
+
+// identUses returns the identifier nodes naming one of names, in order.
+func identUses(src string, names ...string) []*ast.IdentifierNode {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil
+	}
+	v := &identVisitor{names: names}
+	ast.Walk(&tree.Node, v)
+	return v.found
+}
+
+type identVisitor struct {
+	names []string
+	found []*ast.IdentifierNode
+}
+
+func (v *identVisitor) Visit(n *ast.Node) {
+	id, ok := (*n).(*ast.IdentifierNode)
+	if !ok {
+		return
+	}
+	for _, name := range v.names {
+		if id.Value == name {
+			v.found = append(v.found, id)
+		}
+	}
+}

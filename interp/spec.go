@@ -1,0 +1,161 @@
+package interp
+
+// valKind says how an attribute's value is read. It is fixed by the
+// attribute, never by how the value happens to be written.
+type valKind int
+
+const (
+	vString   valKind = iota // "text"
+	vInt                     // 16
+	vNumber                  // 0.7 or 1
+	vDuration                // 30s
+	vMoney                   // $2.50
+	vRef                     // a block name (from, output, cache)
+	vModels                  // a ladder, a model, a plain id or a list of them
+	vExpr                    // an expr-lang expression
+	vBoolExpr                // an expr-lang expression that must be bool
+	vTemplate                // a string with {{ }} holes
+	vDurRange                // 1s .. 30s
+	vText                    // a string or an expression evaluated at check time
+)
+
+// attrSpec describes one attribute of a block kind.
+type attrSpec struct {
+	Name     string
+	Kind     valKind
+	Required bool
+	Default  string // as documentation; the lowering code applies it
+	Doc      string
+}
+
+// blockSpec describes one block kind: its attributes and what else its body
+// may hold.
+type blockSpec struct {
+	Kind      string
+	Named     bool // `KIND NAME { … }`; false: `KIND { … }`
+	ValueForm bool // `KIND NAME = VALUE` (ladder)
+	Attrs     []attrSpec
+	Blocks    []string // nested block kinds
+	Checks    bool     // `check` lines allowed
+	Fields    bool     // schema fields allowed
+	Doc       string
+}
+
+func (b *blockSpec) attr(name string) *attrSpec {
+	for i := range b.Attrs {
+		if b.Attrs[i].Name == name {
+			return &b.Attrs[i]
+		}
+	}
+	return nil
+}
+
+func (b *blockSpec) attrNames() []string {
+	names := make([]string, len(b.Attrs))
+	for i, a := range b.Attrs {
+		names[i] = a.Name
+	}
+	return names
+}
+
+// DSL names.
+const (
+	kindSource = "source"
+	kindSchema = "schema"
+	kindModel  = "model"
+	kindLadder = "ladder"
+	kindCache  = "cache"
+	kindStep   = "step"
+	kindSink   = "sink"
+	kindConfig = "config"
+	kindRetry  = "retry"
+)
+
+// sourceKinds are the source attributes naming where items come from;
+// exactly one must be given.
+var sourceKinds = []string{"jsonl", "csv", "lines", "files", "json"}
+
+// sinkKinds are the sink attributes naming where records go.
+var sinkKinds = []string{"jsonl", "csv"}
+
+var specs = map[string]*blockSpec{
+	kindSource: {Kind: kindSource, Named: true, Doc: "where items come from", Attrs: []attrSpec{
+		{Name: "jsonl", Kind: vString, Doc: "a JSON Lines file, one item per line"},
+		{Name: "csv", Kind: vString, Doc: "a CSV file whose header row names the fields"},
+		{Name: "lines", Kind: vString, Doc: "a text file, one item per line (item.text, item.line)"},
+		{Name: "files", Kind: vString, Doc: "a glob, one item per file"},
+		{Name: "json", Kind: vString, Doc: "a JSON file holding an array of items"},
+		{Name: "id", Kind: vExpr, Default: "the item's position", Doc: "the item's id; sees item"},
+		{Name: "where", Kind: vBoolExpr, Doc: "keep only items for which this is true; sees item"},
+		{Name: "limit", Kind: vInt, Default: "0 (no limit)", Doc: "read at most this many items"},
+	}},
+	kindSchema: {Kind: kindSchema, Named: true, Fields: true, Doc: "the shape of a structured output"},
+	kindModel: {Kind: kindModel, Named: true, Doc: "a model with generation settings, quota and price", Attrs: []attrSpec{
+		{Name: "id", Kind: vString, Required: true, Doc: "the Gemini model id"},
+		{Name: "temperature", Kind: vNumber},
+		{Name: "top_p", Kind: vNumber},
+		{Name: "top_k", Kind: vInt},
+		{Name: "max_output_tokens", Kind: vInt},
+		{Name: "thinking_budget", Kind: vInt},
+		{Name: "rpm", Kind: vInt, Default: "from the tier table", Doc: "requests per minute"},
+		{Name: "tpm", Kind: vInt, Default: "from the tier table", Doc: "input tokens per minute"},
+		{Name: "rpd", Kind: vInt, Default: "from the tier table", Doc: "requests per day"},
+		{Name: "concurrency", Kind: vInt, Doc: "calls in flight at once"},
+		{Name: "input_price", Kind: vMoney, Doc: "dollars per million input tokens"},
+		{Name: "output_price", Kind: vMoney, Doc: "dollars per million output tokens"},
+		{Name: "cached_price", Kind: vMoney, Doc: "dollars per million cached input tokens"},
+		{Name: "storage_price", Kind: vMoney, Doc: "dollars per million cached tokens per hour"},
+	}},
+	kindLadder: {Kind: kindLadder, Named: true, ValueForm: true, Doc: "models to climb, cheapest first"},
+	kindCache: {Kind: kindCache, Named: true, Doc: "shared context uploaded once per model", Attrs: []attrSpec{
+		{Name: "system", Kind: vText, Required: true, Doc: "the system text; file(...) is read at check time"},
+		{Name: "ttl", Kind: vDuration, Default: "1h"},
+	}},
+	kindStep: {Kind: kindStep, Named: true, Checks: true, Blocks: []string{kindRetry}, Doc: "one LLM call per item", Attrs: []attrSpec{
+		{Name: "from", Kind: vRef, Required: true, Doc: "a source or an earlier step"},
+		{Name: "where", Kind: vBoolExpr, Doc: "run only for records where this is true"},
+		{Name: "models", Kind: vModels, Required: true, Doc: "a ladder, a model, a model id or a list of them"},
+		{Name: "output", Kind: vRef, Doc: "a schema; without it the reply is plain text"},
+		{Name: "system", Kind: vTemplate},
+		{Name: "prompt", Kind: vTemplate, Required: true},
+		{Name: "cache", Kind: vRef},
+		{Name: "timeout", Kind: vDuration, Default: "60s", Doc: "per attempt"},
+	}},
+	kindRetry: {Kind: kindRetry, Doc: "how a step retries and climbs its ladder", Attrs: []attrSpec{
+		{Name: "attempts", Kind: vInt, Default: "3", Doc: "all rungs together"},
+		{Name: "escalate_after", Kind: vInt, Default: "1", Doc: "validation failures on one rung before climbing"},
+		{Name: "backoff", Kind: vDurRange, Default: "1s .. 30s"},
+		{Name: "feedback", Kind: vTemplate, Doc: "appended to the prompt after a validation failure"},
+	}},
+	kindSink: {Kind: kindSink, Named: true, Doc: "where records go", Attrs: []attrSpec{
+		{Name: "from", Kind: vRef, Required: true, Doc: "a step, or STEP.failed"},
+		{Name: "jsonl", Kind: vString},
+		{Name: "csv", Kind: vString},
+	}},
+	kindConfig: {Kind: kindConfig, Doc: "run-wide settings", Attrs: []attrSpec{
+		{Name: "workers", Kind: vInt, Default: "0 (auto)"},
+		{Name: "budget", Kind: vMoney, Default: "no budget"},
+		{Name: "store", Kind: vString, Default: ".llmpipe/<name>.db"},
+		{Name: "provider", Kind: vString, Default: "gemini"},
+		{Name: "tier", Kind: vInt, Default: "1"},
+	}},
+}
+
+// topKinds are the block kinds allowed at the top level, in the order
+// their names are offered as suggestions.
+var topKinds = []string{kindSource, kindSchema, kindModel, kindLadder, kindCache, kindStep, kindSink, kindConfig}
+
+// knownModels are the Gemini model ids llmpipe knows; other ids that start
+// with "gemini-" are accepted silently (they may be newer models) unless
+// they are one typo away from a known id.
+var knownModels = []string{
+	"gemini-2.0-flash", "gemini-2.0-flash-lite",
+	"gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro",
+	"gemini-3-pro-preview", "gemini-3-flash-preview",
+}
+
+// reserved are names a step may not take, because expressions see them.
+var reserved = []string{VarID, VarItem, VarOutput, VarText, VarFailed, VarPassed, VarPrevious, VarAttempt, VarModel}
+
+// providers are the values config.provider may take.
+var providers = []string{"gemini", "sim"}

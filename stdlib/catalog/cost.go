@@ -1,0 +1,42 @@
+package catalog
+
+import (
+	"time"
+
+	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime"
+)
+
+// PriceFor is the price of a call whose prompt (cached tokens included)
+// has promptTokens tokens: the long-context price above the threshold.
+func (m Model) PriceFor(promptTokens int) interp.Price {
+	if m.LongPrice != nil && promptTokens > m.LongAbove {
+		return *m.LongPrice
+	}
+	return m.Price
+}
+
+// Cost prices one call of this model, choosing the tier from the prompt size.
+func (m Model) Cost(u runtime.Usage) float64 {
+	return Cost(m.PriceFor(u.PromptTokens), u)
+}
+
+// Cost prices one call in dollars at a single price tier (Model.Cost picks
+// the tier). The API's prompt count includes cached tokens, so only the
+// rest pays the full input price; thinking tokens are billed as output.
+func Cost(p interp.Price, u runtime.Usage) float64 {
+	cached := min(max(u.CachedTokens, 0), max(u.PromptTokens, 0))
+	fresh := max(u.PromptTokens, 0) - cached
+	output := max(u.OutputTokens, 0) + max(u.ThinkingTokens, 0)
+	return (float64(fresh)*p.InputPerM +
+		float64(cached)*p.CachedPerM +
+		float64(output)*p.OutputPerM) / 1e6
+}
+
+// StorageCost is what keeping tokens in an explicit cache for d costs.
+func StorageCost(p interp.Price, tokens int, d time.Duration) float64 {
+	if tokens <= 0 || d <= 0 {
+		return 0
+	}
+	return float64(tokens) * d.Hours() * p.StoragePerMHour / 1e6
+}

@@ -1,0 +1,85 @@
+package gemini
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+
+	"google.golang.org/genai"
+
+	"github.com/llmpipe/llmpipe/runtime"
+)
+
+// ErrNoAPIKey is returned by New when no key is configured anywhere.
+var ErrNoAPIKey = errors.New("no Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or run offline with --sim")
+
+// Options configures New. Zero values fall back to the environment.
+type Options struct {
+	// APIKey; if empty, GOOGLE_API_KEY, then GEMINI_API_KEY. When both
+	// variables are set GOOGLE_API_KEY wins, the same precedence as the
+	// SDK, so llmpipe and other genai tools agree on which key is used.
+	APIKey string
+	// BaseURL; if empty, GOOGLE_GEMINI_BASE_URL, then the SDK default
+	// (https://generativelanguage.googleapis.com/).
+	BaseURL string
+	// HTTPClient; nil means a plain &http.Client{} (no client timeout: each
+	// attempt is bounded by Request.Timeout and the caller's context).
+	HTTPClient *http.Client
+}
+
+// Provider calls Gemini. It is safe for concurrent use.
+type Provider struct {
+	client *genai.Client
+}
+
+var (
+	_ runtime.Provider      = (*Provider)(nil)
+	_ runtime.CacheProvider = (*Provider)(nil)
+)
+
+// New builds a provider. It makes no network call.
+func New(ctx context.Context, opts Options) (*Provider, error) {
+	key := opts.APIKey
+	if key == "" {
+		key = firstEnv("GOOGLE_API_KEY", "GEMINI_API_KEY")
+	}
+	if key == "" {
+		// Unwrapped on purpose: the sentinel's text is already the one
+		// line the CLI should print.
+		return nil, ErrNoAPIKey
+	}
+	base := opts.BaseURL
+	if base == "" {
+		base = os.Getenv("GOOGLE_GEMINI_BASE_URL")
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	client, err := genai.NewClient(ctx, &genai.ClientConfig{
+		APIKey: key,
+		// Explicit, so GOOGLE_GENAI_USE_VERTEXAI in the environment cannot
+		// silently send llmpipe's traffic (and bills) to Vertex.
+		Backend:    genai.BackendGeminiAPI,
+		HTTPClient: hc,
+		HTTPOptions: genai.HTTPOptions{
+			BaseURL: base,
+			// RetryOptions stays nil: one HTTP request per call.
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gemini: creating client: %w", err)
+	}
+	return &Provider{client: client}, nil
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}

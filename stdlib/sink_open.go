@@ -1,0 +1,46 @@
+package stdlib
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime"
+)
+
+// Sink kinds, as written in a sink block.
+const (
+	SinkJSONL = "jsonl"
+	SinkCSV   = "csv"
+)
+
+// OpenSink creates (or truncates) the sink's file, making its directories.
+// The runtime re-delivers earlier runs' records from its store at the start
+// of a run, so truncating loses nothing: the file holds the complete output
+// of the current run. Write is called from one goroutine at a time and does
+// not consult ctx (it never blocks on anything but the disk, and a record the
+// runtime has committed should reach the file even while shutting down).
+func OpenSink(ctx context.Context, sink *interp.Sink) (runtime.Sink, error) {
+	s, err := openSink(ctx, sink)
+	if err != nil {
+		return nil, fmt.Errorf("opening sink %q: %w", sink.Name, err)
+	}
+	return s, nil
+}
+
+func openSink(ctx context.Context, sink *interp.Sink) (runtime.Sink, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	switch sink.Kind {
+	case SinkJSONL:
+		return openJSONLSink(sink)
+	case SinkCSV:
+		return openCSVSink(sink)
+	}
+	return nil, fmt.Errorf("unknown sink kind %q", sink.Kind)
+}
+
+func writeErr(sink *interp.Sink, err error) error {
+	return fmt.Errorf("writing sink %q: %w", sink.Name, err)
+}

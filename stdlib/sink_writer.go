@@ -1,0 +1,148 @@
+package stdlib
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// How a sink batches its records. A record is encoded whole, then appended to
+// a batch; the batch goes to the file in one write call when it passes
+// flushSize, when flushAge has passed since its first byte (checked by Write,
+// and by a timer so a slow run still reaches the disk), and on Close.
+//
+// So the file only ever grows by whole records: a crash leaves complete lines
+// (a torn last record needs the process to die inside write(2) itself, where
+// the kernel may stop at a page boundary). A kill -9 loses at most the last
+// flushAge of records; the store holds them, and the next run rewrites the
+// whole file from it. There is no fsync: the store is the durable copy.
+const (
+	flushSize = 64 << 10
+	flushAge  = 50 * time.Millisecond
+)
+
+// recordWriter appends whole records to a file in batches. Its methods are
+// safe for concurrent use; the flusher goroutine ends in close.
+type recordWriter struct {
+	mu    sync.Mutex
+	f     *os.File
+	buf   []byte    // whole records not yet written
+	first time.Time // when buf got its first byte
+	err   error     // first write error; sticky
+	done  bool
+
+	arm     chan struct{} // buf went from empty to non-empty: start the timer
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// createRecordWriter creates (or truncates) path, making its directories.
+func createRecordWriter(path string) (*recordWriter, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	w := &recordWriter{
+		f:       f,
+		buf:     make([]byte, 0, flushSize+flushSize/4),
+		arm:     make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	go w.flusher()
+	return w, nil
+}
+
+// write appends one encoded record (ending in '\n') to the batch, flushing
+// the batch when it is full or old.
+func (w *recordWriter) write(rec []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	if w.done {
+		return errors.New("write after close")
+	}
+	if len(w.buf) == 0 {
+		w.first = time.Now()
+		select {
+		case w.arm <- struct{}{}:
+		default: // already armed
+		}
+	}
+	w.buf = append(w.buf, rec...)
+	if len(w.buf) >= flushSize || time.Since(w.first) >= flushAge {
+		w.flushLocked()
+	}
+	return w.err
+}
+
+// flush writes the batch now.
+func (w *recordWriter) flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.flushLocked()
+	return w.err
+}
+
+// flushLocked writes the batch in one call. The caller holds mu.
+func (w *recordWriter) flushLocked() {
+	if len(w.buf) == 0 || w.err != nil {
+		return
+	}
+	// os.File.Write retries short writes itself; the batch ends on a record
+	// boundary, so whatever lands on disk is whole records.
+	_, w.err = w.f.Write(w.buf)
+	if cap(w.buf) > 4*flushSize {
+		w.buf = make([]byte, 0, flushSize+flushSize/4) // one huge record passed; give its memory back
+	} else {
+		w.buf = w.buf[:0]
+	}
+}
+
+// flusher writes a batch flushAge after its first record when no Write does.
+func (w *recordWriter) flusher() {
+	defer close(w.stopped)
+	t := time.NewTimer(flushAge)
+	t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			t.Stop()
+			return
+		case <-w.arm:
+			t.Reset(flushAge)
+		case <-t.C:
+			w.mu.Lock()
+			w.flushLocked()
+			w.mu.Unlock()
+		}
+	}
+}
+
+// close flushes, stops the flusher and closes the file. Later calls return
+// nil and do nothing.
+func (w *recordWriter) close() error {
+	w.mu.Lock()
+	if w.done {
+		w.mu.Unlock()
+		return nil
+	}
+	w.done = true
+	w.flushLocked()
+	err := w.err
+	w.mu.Unlock()
+
+	close(w.stop)
+	<-w.stopped // the flusher may be waiting on mu; it finds nothing to write
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,58 @@
+package stdlib
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime"
+)
+
+// Source kinds, as written in a source block.
+const (
+	SourceJSONL = "jsonl"
+	SourceCSV   = "csv"
+	SourceLines = "lines"
+	SourceFiles = "files"
+	SourceJSON  = "json"
+)
+
+// OpenSource opens src for reading. The returned Source is used from one
+// goroutine; every kind also implements runtime.Counter, which opens its own
+// handle and so may run beside Next.
+func OpenSource(ctx context.Context, src *interp.Source) (runtime.Source, error) {
+	s, err := openSource(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("opening source %q: %w", src.Name, err)
+	}
+	return s, nil
+}
+
+func openSource(ctx context.Context, src *interp.Source) (runtime.Source, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	switch src.Kind {
+	case SourceJSONL:
+		return openJSONL(src)
+	case SourceCSV:
+		return openCSV(src)
+	case SourceLines:
+		return openLines(src)
+	case SourceFiles:
+		return openFiles(ctx, src)
+	case SourceJSON:
+		return openJSON(src)
+	}
+	return nil, fmt.Errorf("unknown source kind %q", src.Kind)
+}
+
+// nextErr wraps an error that ends a source part-way.
+func nextErr(src *interp.Source, err error) error {
+	return fmt.Errorf("reading source %q: %w", src.Name, err)
+}
+
+// countErr wraps an error of Count.
+func countErr(src *interp.Source, err error) error {
+	return fmt.Errorf("counting source %q: %w", src.Name, err)
+}
