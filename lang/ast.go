@@ -127,8 +127,9 @@ type Literal interface {
 }
 
 // StringLit is "…" (Go escapes) or """…""" (indentation stripped). Value is
-// the decoded text; Pos maps a byte offset in Value back to the file, so that
-// errors inside template holes point at the right column.
+// the decoded text; PosAt maps a byte offset in Value back to the file, so
+// that errors inside template holes point at the right column. Segments is
+// never empty for a parsed literal.
 type StringLit struct {
 	Range  Range
 	Value  string
@@ -142,8 +143,9 @@ type StringLit struct {
 
 // Segment is one run of a decoded string that is verbatim in the source.
 type Segment struct {
-	Offset int // byte offset in the decoded Value
-	Pos    Pos // where that byte is in the file
+	Offset int  // byte offset in the decoded Value
+	Pos    Pos  // where that byte is in the file
+	Escape bool // the segment is one escape sequence: all its bytes map to Pos
 }
 
 // NumberLit is an integer or float; underscores are allowed in the source.
