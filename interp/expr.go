@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -29,12 +30,18 @@ func (e *Expr) Eval(env map[string]any) (any, error) {
 	if e == nil || e.program == nil {
 		return nil, errors.New("expression was not compiled")
 	}
-	v, err := expr.Run(e.program, env)
+	// A VM is reusable but not shareable; pooling them saves the stack
+	// allocations expr.Run makes per call, on the per-item hot path.
+	m := vmPool.Get().(*vm.VM)
+	v, err := m.Run(e.program, env)
+	vmPool.Put(m)
 	if err != nil {
 		return nil, fmt.Errorf("evaluating %q: %w", e.Source, err)
 	}
 	return v, nil
 }
+
+var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
 
 // EvalBool runs a boolean expression; a nil or non-bool result is an error.
 func (e *Expr) EvalBool(env map[string]any) (bool, error) {

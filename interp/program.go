@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"sync"
 	"time"
 
 	"github.com/llmpipe/llmpipe/lang"
@@ -41,6 +42,11 @@ type Schema struct {
 	Name  string
 	Range lang.Range
 	Type  *Type // always KindObject
+
+	// The Gemini form is built once: every request of a step sends it.
+	geminiOnce sync.Once
+	gemini     map[string]any
+	hash       string
 }
 
 // TypeKind is the kind of a schema type.

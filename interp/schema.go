@@ -1,15 +1,41 @@
 package interp
 
-import "github.com/expr-lang/expr/types"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/expr-lang/expr/types"
+)
 
 // GeminiSchema returns the Gemini responseSchema (OpenAPI subset with
-// upper-case types) for the schema. The map is freshly built on every call,
-// so callers may keep or change it.
+// upper-case types) for the schema. It is built once and shared by every
+// request, so callers must not change it.
 func (s *Schema) GeminiSchema() map[string]any {
 	if s == nil || s.Type == nil {
 		return nil
 	}
-	return geminiType(s.Type)
+	s.buildGemini()
+	return s.gemini
+}
+
+// Hash identifies the schema's Gemini form (sha256 hex of its canonical
+// JSON), so a request key need not re-encode the schema per request.
+func (s *Schema) Hash() string {
+	if s == nil || s.Type == nil {
+		return ""
+	}
+	s.buildGemini()
+	return s.hash
+}
+
+func (s *Schema) buildGemini() {
+	s.geminiOnce.Do(func() {
+		s.gemini = geminiType(s.Type)
+		b, _ := json.Marshal(s.gemini) // map keys are sorted: canonical
+		sum := sha256.Sum256(b)
+		s.hash = hex.EncodeToString(sum[:])
+	})
 }
 
 func geminiType(t *Type) map[string]any {

@@ -159,6 +159,7 @@ func (r *Runner) buildRequest(ctx context.Context, it *itemRun, model *interp.Mo
 	}
 	if step.Output != nil {
 		req.Schema = step.Output.GeminiSchema()
+		req.SchemaID = step.Output.Hash()
 	}
 	if c := step.Cache; c != nil {
 		inline := true

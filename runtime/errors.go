@@ -30,6 +30,17 @@ func (c Class) String() string {
 // MarshalText writes the class's snake_case name.
 func (c Class) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+// UnmarshalText reads a name written by MarshalText.
+func (c *Class) UnmarshalText(b []byte) error {
+	for i, n := range classNames {
+		if n == string(b) {
+			*c = Class(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown failure class %q", b)
+}
+
 // QuotaAxis is the quota a 429 names.
 type QuotaAxis string
 

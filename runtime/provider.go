@@ -17,6 +17,9 @@ type Request struct {
 	// Schema is the Gemini responseSchema (upper-case OpenAPI types); nil
 	// for a plain-text reply.
 	Schema map[string]any
+	// SchemaID identifies Schema (interp.Schema.Hash) so that the request
+	// key need not encode the schema on every call; "" hashes Schema itself.
+	SchemaID string
 
 	CachedContent string // "cachedContents/…" or ""
 	// CacheID identifies the cached content's content (a hash), so the

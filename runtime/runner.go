@@ -65,6 +65,11 @@ type Summary struct {
 	CacheCost float64 `json:"cache_cost,omitempty"`
 	// CacheSaved is what cached tokens saved against sending them inline.
 	CacheSaved float64 `json:"cache_saved,omitempty"`
+	// CachesCreated counts the cached contents the run created (one per
+	// cache block and model used, plus re-creations); CachesInline the
+	// (cache, model) pairs sent inline because the content was too small.
+	CachesCreated int `json:"caches_created,omitempty"`
+	CachesInline  int `json:"caches_inline,omitempty"`
 }
 
 // Runner executes one Program. Stats, SetWorkers, Drain and Reload may be

@@ -51,8 +51,11 @@ func (b *bucket) retune(headroom float64, window time.Duration) {
 	}
 	eff := b.limit * b.factor
 	b.rate = headroom * eff / float64(window)
-	// Any window then sees at most rate·W + cap = eff units.
-	b.cap = max(1, (1-headroom)*eff)
+	// Any window of length W then admits at most cap + rate·W units,
+	// which is under eff + 1: with whole requests, at most eff. The
+	// capacity beyond one unit makes up for timers waking late while
+	// calls queue on the pace.
+	b.cap = 1 + 0.9*(1-headroom)*eff
 	b.level = min(b.level, b.cap)
 }
 

@@ -12,8 +12,8 @@
 // A server enforces "at most L per window W" as a fixed window, a sliding
 // window or a token bucket (GCRA); which one is not documented. A client
 // that sends evenly at slightly less than L/W, and never in bursts, stays
-// inside all three. So each bucket refills at Headroom·L/W and holds at
-// most (1−Headroom)·L: any window of length W then sees at most L. The
+// inside all three. So each bucket refills at Headroom·L/W and holds just
+// under 1 + (1−Headroom)·L: any window of length W then sees at most L. The
 // small capacity only makes up for timer lateness while requests are
 // queued; credit is never carried across an idle spell or a pause, because
 // a burst after either is what a sliding window or a GCRA server rejects.

@@ -2,6 +2,7 @@ package quota
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -37,6 +38,35 @@ func TestHiddenLimit(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestHiddenTokenLimit: the same on the token axis.
+func TestHiddenTokenLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const tpm, truth = 1_000_000, 800_000
+		const windows = 20
+		res := simulate(t, simConfig{
+			limits:    Limits{RPM: 10_000, TPM: tpm},
+			window:    time.Minute,
+			windows:   windows,
+			workers:   100,
+			mode:      slidingWindow,
+			serverTPM: truth,
+			tokens: func(r *rand.Rand) (int, int) {
+				real := 1800 + r.IntN(401)
+				return real, real
+			},
+		})
+		got := ratio(res.tokens, 5, windows, truth)
+		refused := per1000(res.rejected, res.total)
+		t.Logf("achieved %.4f of the true TPM, %d calls, %.1f refused per 1000", got, res.total, refused)
+		if got < 0.90 || got > 1 {
+			t.Errorf("achieved %.4f of the true TPM, want within [0.90, 1]", got)
+		}
+		if refused > 20 {
+			t.Errorf("%.1f refusals per 1000 calls, want ≤ 20", refused)
+		}
+	})
 }
 
 // TestOverProvisioned: the server would allow 120 % of the configured RPM;

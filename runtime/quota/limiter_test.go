@@ -351,3 +351,18 @@ func TestAutoConcurrency(t *testing.T) {
 		t.Errorf("fixed concurrency: %d, want 7", got)
 	}
 }
+
+// TestAutoConcurrencyTokenBound: a model bound by TPM sizes its cap from
+// the token rate and the tokens counted per call, not from its RPM.
+func TestAutoConcurrencyTokenBound(t *testing.T) {
+	l, clk := newFake(Options{})
+	l.SetLimits("m", Limits{RPM: 4000, TPM: 1_000_000})
+	for range 200 {
+		mustAcquire(t, l, "m", 2000).Done(2000, time.Second)
+		clk.Advance(200 * time.Millisecond)
+	}
+	// 990,000 tokens per minute at 2,000 per call and 1 s: N̄ = 8.25.
+	if got := l.SuggestConcurrency("m"); got != 20 {
+		t.Errorf("auto concurrency %d, want 20", got)
+	}
+}

@@ -181,13 +181,15 @@ func (m *model) concurrencyCap() int {
 // the quota allows times the mean latency, and the cap adds room for its
 // fluctuation so that concurrency does not become the binding limit.
 func (m *model) autoCap() int {
-	var perNs float64
-	switch {
-	case !m.req.unlimited():
+	perNs := math.Inf(1)
+	if !m.req.unlimited() {
 		perNs = m.req.rate
-	case !m.tok.unlimited() && m.charge > 0:
-		perNs = m.tok.rate / m.charge
-	default:
+	}
+	if !m.tok.unlimited() && m.charge > 0 {
+		// A TPM-bound model calls at the token rate over tokens per call.
+		perNs = min(perNs, m.tok.rate/m.charge)
+	}
+	if math.IsInf(perNs, 1) {
 		return 0
 	}
 	lat := m.latency

@@ -28,10 +28,9 @@ func (p Permit) Done(promptTokens int, latency time.Duration) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.l.now()
 	m.completed++
 	if !p.fast {
-		m.observe(now, p, promptTokens, latency)
+		m.observe(p, promptTokens, latency)
 	}
 	if m.aimd > 0 {
 		// Additive increase: one more slot per cap's worth of completions.
@@ -56,7 +55,7 @@ func (p Permit) Done(promptTokens int, latency time.Duration) {
 
 // observe folds one completed call into the model's estimates and charges
 // the token bucket the difference between what was counted and charged.
-func (m *model) observe(now time.Duration, p Permit, promptTokens int, latency time.Duration) {
+func (m *model) observe(p Permit, promptTokens int, latency time.Duration) {
 	if latency > 0 {
 		if m.latency == 0 {
 			m.latency = float64(latency)
@@ -67,8 +66,7 @@ func (m *model) observe(now time.Duration, p Permit, promptTokens int, latency t
 	if promptTokens <= 0 {
 		return
 	}
-	m.hist.addTokens(now, promptTokens)
-	m.tok.advance(now)
+	m.hist.addTokens(p.sent, promptTokens)
 	m.tok.adjust(float64(promptTokens) - p.charge)
 	if p.est > 0 {
 		r := float64(promptTokens) / float64(p.est)
@@ -97,7 +95,6 @@ func (p Permit) Cancel() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !p.fast {
-		m.tok.advance(m.l.now())
 		m.tok.adjust(-p.charge)
 		m.dayUsed = max(0, m.dayUsed-1)
 	}

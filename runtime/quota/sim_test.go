@@ -122,6 +122,9 @@ type simConfig struct {
 	tokens func(r *rand.Rand) (real, est int)
 	// inject, if set, may force a 429 on a call the server would accept.
 	inject func(t time.Time) (RateLimit, bool)
+	// jitter, if set, delays each call's arrival at the server by up to
+	// this much (network and scheduling noise).
+	jitter time.Duration
 }
 
 // simResult is what the server saw.
@@ -175,6 +178,9 @@ func simulate(t *testing.T, cfg simConfig) simResult {
 				p, err := lim.Acquire(ctx, "m", est)
 				if err != nil {
 					return
+				}
+				if cfg.jitter > 0 {
+					time.Sleep(time.Duration(r.Int64N(int64(cfg.jitter))))
 				}
 				now := time.Now()
 				mu.Lock()

@@ -33,8 +33,11 @@ type ModelStats struct {
 	Latency         time.Duration
 }
 
-// ByAxis counts per quota axis.
+// ByAxis counts per quota axis. One 429 naming two axes counts in both.
 type ByAxis struct{ RPM, TPM, RPD, Other int64 }
+
+// Total is the sum over the axes.
+func (b ByAxis) Total() int64 { return b.RPM + b.TPM + b.RPD + b.Other }
 
 // Stats returns a snapshot for model.
 func (l *Limiter) Stats(model string) ModelStats {

@@ -18,18 +18,33 @@ func (h *history) reset(window time.Duration) {
 	*h = history{width: max(window/slots, 1)}
 }
 
-func (h *history) slot(now time.Duration) int {
-	n := int64(now / h.width)
+// slot returns the entry for time t, recycling it if it holds an older
+// slot, or -1 if t is too old to keep.
+func (h *history) slot(t time.Duration) int {
+	n := int64(t / h.width)
 	i := int(n % slots)
-	if h.idx[i] != n {
+	switch {
+	case h.idx[i] < n:
 		h.idx[i], h.sent[i], h.toks[i] = n, 0, 0
+	case h.idx[i] > n:
+		return -1
 	}
 	return i
 }
 
-func (h *history) addSent(now time.Duration) { h.sent[h.slot(now)]++ }
+func (h *history) addSent(t time.Duration) {
+	if i := h.slot(t); i >= 0 {
+		h.sent[i]++
+	}
+}
 
-func (h *history) addTokens(now time.Duration, n int) { h.toks[h.slot(now)] += int64(n) }
+// addTokens counts n tokens at t, the time the call was sent: Done reads
+// no clock.
+func (h *history) addTokens(t time.Duration, n int) {
+	if i := h.slot(t); i >= 0 {
+		h.toks[i] += int64(n)
+	}
+}
 
 // sums returns the calls admitted and tokens counted over the last window.
 func (h *history) sums(now time.Duration) (sent, toks int64) {

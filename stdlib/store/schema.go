@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations build the schema; migrations[i] takes a file from version i to
+// i+1 (PRAGMA user_version). The list is append-only: a released step is
+// never edited, a change is a new step.
+var migrations = []string{
+	// v1: runs, terminal results, the response cache, provider context caches.
+	// Times are unix nanoseconds (NULL for unknown), JSON is stored as text.
+	`
+CREATE TABLE runs (
+	id       INTEGER PRIMARY KEY,
+	pipeline TEXT NOT NULL,
+	started  INTEGER,
+	ended    INTEGER,
+	args     TEXT NOT NULL DEFAULT '[]',
+	summary  TEXT
+);
+CREATE TABLE results (
+	step            TEXT NOT NULL,
+	item            TEXT NOT NULL,
+	fingerprint     TEXT NOT NULL,
+	ok              INTEGER NOT NULL,
+	output          TEXT,
+	failure         TEXT,
+	model           TEXT NOT NULL DEFAULT '',
+	rung            INTEGER NOT NULL DEFAULT 0,
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	prompt_tokens   INTEGER NOT NULL DEFAULT 0,
+	output_tokens   INTEGER NOT NULL DEFAULT 0,
+	cached_tokens   INTEGER NOT NULL DEFAULT 0,
+	thinking_tokens INTEGER NOT NULL DEFAULT 0,
+	cost            REAL NOT NULL DEFAULT 0,
+	plan            INTEGER NOT NULL DEFAULT 0,
+	run_id          INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+	at              INTEGER,
+	PRIMARY KEY (step, item, fingerprint)
+) WITHOUT ROWID;
+CREATE TABLE responses (
+	key      TEXT PRIMARY KEY,
+	response TEXT NOT NULL,
+	created  INTEGER
+) WITHOUT ROWID;
+CREATE TABLE caches (
+	name    TEXT PRIMARY KEY,
+	cache   TEXT NOT NULL,
+	model   TEXT NOT NULL,
+	tokens  INTEGER NOT NULL DEFAULT 0,
+	created INTEGER,
+	expires INTEGER
+);
+`,
+	// v2: the attempts journal, and indexes for show (by item). Results by
+	// step and fingerprint, in item order, are served by the primary key.
+	`
+CREATE TABLE attempts (
+	id              INTEGER PRIMARY KEY,
+	run_id          INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+	step            TEXT NOT NULL,
+	item            TEXT NOT NULL,
+	attempt         INTEGER NOT NULL,
+	rung            INTEGER NOT NULL,
+	model           TEXT NOT NULL,
+	request_key     TEXT NOT NULL DEFAULT '',
+	prompt          TEXT NOT NULL DEFAULT '',
+	reply           TEXT NOT NULL DEFAULT '',
+	status          TEXT NOT NULL,
+	error           TEXT NOT NULL DEFAULT '',
+	prompt_tokens   INTEGER NOT NULL DEFAULT 0,
+	output_tokens   INTEGER NOT NULL DEFAULT 0,
+	cached_tokens   INTEGER NOT NULL DEFAULT 0,
+	thinking_tokens INTEGER NOT NULL DEFAULT 0,
+	cost            REAL NOT NULL DEFAULT 0,
+	latency_ns      INTEGER NOT NULL DEFAULT 0,
+	cached          INTEGER NOT NULL DEFAULT 0,
+	at              INTEGER
+);
+CREATE INDEX attempts_by_item ON attempts(item, id);
+CREATE INDEX results_by_item ON results(item);
+`,
+}
+
+// schemaVersion is the version this build writes.
+var schemaVersion = len(migrations)
+
+// userVersion reads PRAGMA user_version.
+func userVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("reading schema version: %w", err)
+	}
+	return v, nil
+}
+
+// migrate brings db up to version target, one transaction per step so a
+// crash mid-upgrade leaves the file at a whole version.
+func migrate(ctx context.Context, db *sql.DB, target int) error {
+	v, err := userVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this llmpipe knows (%d): upgrade llmpipe", v, len(migrations))
+	}
+	for ; v < target; v++ {
+		if err := migrateStep(ctx, db, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func migrateStep(ctx context.Context, db *sql.DB, from int) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("upgrading schema to v%d: %w", from+1, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, migrations[from]); err != nil {
+		return fmt.Errorf("upgrading schema to v%d: %w", from+1, err)
+	}
+	// PRAGMA takes no bind parameters; the value is our own integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", from+1)); err != nil {
+		return fmt.Errorf("upgrading schema to v%d: %w", from+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("upgrading schema to v%d: %w", from+1, err)
+	}
+	return nil
+}

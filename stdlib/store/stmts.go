@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// resultCols is the column list every result query selects, in scanResult's order.
+const resultCols = `step, item, fingerprint, ok, output, failure, model, rung, attempts,
+	prompt_tokens, output_tokens, cached_tokens, thinking_tokens, cost, plan, run_id, at`
+
+// writeStmts are prepared once on the write connection and bound to each
+// batch transaction.
+type writeStmts struct {
+	result, attempt, response *sql.Stmt
+}
+
+func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	return prepareAll(ctx, db, map[**sql.Stmt]string{
+		&w.result: `INSERT INTO results (` + resultCols + `)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (step, item, fingerprint) DO UPDATE SET
+				ok = excluded.ok, output = excluded.output, failure = excluded.failure,
+				model = excluded.model, rung = excluded.rung, attempts = excluded.attempts,
+				prompt_tokens = excluded.prompt_tokens, output_tokens = excluded.output_tokens,
+				cached_tokens = excluded.cached_tokens, thinking_tokens = excluded.thinking_tokens,
+				cost = excluded.cost, plan = excluded.plan, run_id = excluded.run_id, at = excluded.at`,
+		&w.attempt: `INSERT INTO attempts (run_id, step, item, attempt, rung, model, request_key,
+				prompt, reply, status, error, prompt_tokens, output_tokens, cached_tokens,
+				thinking_tokens, cost, latency_ns, cached, at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		&w.response: `INSERT INTO responses (key, response, created) VALUES (?,?,?)
+			ON CONFLICT (key) DO UPDATE SET response = excluded.response, created = excluded.created`,
+	})
+}
+
+func (w *writeStmts) close() error { return closeAll(w.result, w.attempt, w.response) }
+
+// readStmts are the hot reads, prepared on the read pool (database/sql
+// re-prepares them lazily on each pooled connection and keeps them).
+type readStmts struct {
+	lookup, response *sql.Stmt
+}
+
+func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
+	return prepareAll(ctx, db, map[**sql.Stmt]string{
+		&r.lookup:   `SELECT ` + resultCols + ` FROM results WHERE step = ? AND item = ? AND fingerprint = ?`,
+		&r.response: `SELECT response FROM responses WHERE key = ?`,
+	})
+}
+
+func (r *readStmts) close() error { return closeAll(r.lookup, r.response) }
+
+func prepareAll(ctx context.Context, db *sql.DB, m map[**sql.Stmt]string) error {
+	for dst, q := range m {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		*dst = st
+	}
+	return nil
+}
+
+func closeAll(stmts ...*sql.Stmt) error {
+	var errs []error
+	for _, st := range stmts {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}

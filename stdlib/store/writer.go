@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// op is one write for the writer goroutine.
+type op struct {
+	// apply runs inside the batch's transaction. It may run twice (see
+	// write), so it must not do anything but write through t.
+	apply func(t *txn) error
+	// done receives the outcome once the transaction has ended; nil for
+	// buffered writes nobody waits for. It has room for one value so the
+	// writer never blocks on a waiter that gave up.
+	done chan error
+	// after, when set, runs in the writer once the outcome is known.
+	after func(err error)
+}
+
+// txn is a batch transaction with the write statements bound to it once.
+type txn struct {
+	tx    *sql.Tx
+	bound map[*sql.Stmt]*sql.Stmt
+}
+
+func (t *txn) exec(st *sql.Stmt, args ...any) (sql.Result, error) {
+	b, ok := t.bound[st]
+	if !ok {
+		b = t.tx.Stmt(st)
+		t.bound[st] = b
+	}
+	return b.Exec(args...)
+}
+
+// run is the writer goroutine: it takes whatever is queued, up to MaxBatch,
+// and writes it in one transaction. While a transaction is being written new
+// ops pile up in the channel and form the next batch, so the batch size grows
+// with the load by itself and an idle store commits a lone write at once.
+func (s *Store) run() {
+	defer close(s.stopped)
+	batch := make([]*op, 0, s.opts.MaxBatch)
+	for first := range s.ops {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case o, ok := <-s.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.write(batch)
+		clear(batch) // let the results be collected while the writer idles
+	}
+}
+
+// write commits batch and reports to every op. If the batch fails, each op
+// is retried in a transaction of its own, so one bad write (a foreign key
+// to an unknown run, say) cannot fail the unrelated commits it was grouped
+// with.
+func (s *Store) write(batch []*op) {
+	err := s.commit(batch)
+	if err != nil && len(batch) > 1 {
+		for _, o := range batch {
+			s.finish(o, s.commit([]*op{o}))
+		}
+		return
+	}
+	for _, o := range batch {
+		s.finish(o, err)
+	}
+}
+
+func (s *Store) commit(batch []*op) error {
+	// Background, not a caller's ctx: a queued write is owed to its caller
+	// even if another caller in the batch gives up waiting.
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return corrupt(s.path, err)
+	}
+	t := &txn{tx: tx, bound: map[*sql.Stmt]*sql.Stmt{}}
+	for _, o := range batch {
+		if err := o.apply(t); err != nil {
+			_ = tx.Rollback()
+			return corrupt(s.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return corrupt(s.path, err)
+	}
+	return nil
+}
+
+func (s *Store) finish(o *op, err error) {
+	if o.after != nil {
+		o.after(err)
+	}
+	if o.done != nil {
+		o.done <- err
+		return
+	}
+	if err != nil {
+		s.errMu.Lock()
+		if s.asyncErr == nil {
+			s.asyncErr = err
+		}
+		s.errMu.Unlock()
+	}
+}
+
+// enqueue hands o to the writer, blocking while the queue is full.
+func (s *Store) enqueue(ctx context.Context, o *op) error {
+	if s.ops == nil {
+		return ErrReadOnly
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.ops <- o:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// do runs apply in the writer and waits until its transaction has ended.
+// If ctx ends first do returns ctx's error, but the write may still land.
+func (s *Store) do(ctx context.Context, apply func(t *txn) error) error {
+	o := &op{apply: apply, done: make(chan error, 1)}
+	if err := s.enqueue(ctx, o); err != nil {
+		return err
+	}
+	select {
+	case err := <-o.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush waits until every write queued before it is on disk.
+func (s *Store) Flush(ctx context.Context) error {
+	if s.ops == nil {
+		return nil
+	}
+	if err := s.do(ctx, func(*txn) error { return nil }); err != nil {
+		return fmt.Errorf("flushing store: %w", err)
+	}
+	return nil
+}
+
+// Close writes everything queued, stops the writer and closes the file.
+// It returns the first error of a buffered write (LogAttempt, PutResponse)
+// that failed. Close is idempotent; calls racing with it get ErrClosed.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.ops != nil {
+			s.mu.Lock()
+			s.closed = true
+			close(s.ops)
+			s.mu.Unlock()
+			<-s.stopped
+			s.errMu.Lock()
+			if s.asyncErr != nil {
+				errs = append(errs, fmt.Errorf("writing journal: %w", s.asyncErr))
+			}
+			s.errMu.Unlock()
+		}
+		errs = append(errs, s.release())
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("closing store %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
+}
+
+// release closes what open managed to open, in reverse order.
+func (s *Store) release() error {
+	var errs []error
+	errs = append(errs, s.rs.close(), s.ws.close())
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.release())
+	}
+	return errors.Join(errs...)
+}
