@@ -20,10 +20,11 @@ const queueDepth = 256
 // stage runs one step: its workers take records from in, and successful
 // records go on to the stages that read from this step.
 type stage struct {
-	r    *Runner
-	name string
-	in   chan *Record
-	next []*stage
+	r          *Runner
+	name       string
+	in         chan *Record
+	next       []*stage
+	fromSource bool // progress counts items finished here
 
 	mu      sync.Mutex
 	running int
@@ -47,6 +48,7 @@ func (r *Runner) execute(parent context.Context, p *plan) error {
 			up := stages[s.FromStep.Name]
 			up.next = append(up.next, st)
 		} else {
+			st.fromSource = true
 			bySource[s.FromSource] = append(bySource[s.FromSource], st)
 		}
 	}
@@ -131,7 +133,9 @@ func (st *stage) work(ctx context.Context) {
 			if st.r.draining() || ctx.Err() != nil {
 				continue // not started: it resumes on the next run
 			}
-			st.r.process(ctx, st, rec)
+			if st.r.process(ctx, st, rec) && st.fromSource {
+				st.r.stats.done.Add(1)
+			}
 		case <-st.r.drainCh:
 			// Keep draining the queue without starting anything, so the
 			// producer never blocks on a full channel.
@@ -208,7 +212,7 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, downs []*st
 				if lim := r.sourceLimit(src); lim > 0 && n > lim {
 					n = lim
 				}
-				r.stats.total.Add(int64(n) + 1) // total starts at -1: unknown
+				r.stats.addTotal(int64(n * len(downs)))
 			}
 		})
 	}
@@ -253,6 +257,7 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, downs []*st
 		if it.Err != nil {
 			for _, d := range downs {
 				r.failSourceRecord(ctx, d, rec, it)
+				r.stats.done.Add(1)
 			}
 			continue
 		}

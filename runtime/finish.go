@@ -23,6 +23,8 @@ func (r *Runner) succeed(ctx context.Context, st *stage, it *itemRun, model *int
 		return
 	}
 	if rec.Failed { // middleware turned it into a failure
+		r.stats.failed.Add(1)
+		r.emit(Event{Kind: EventItemFailed, Step: rec.Step, Item: rec.ID, Model: rec.Model, Attempt: rec.Attempts, Class: rec.Failure.Class.String(), Message: rec.Failure.Message, Cost: rec.Cost})
 		return
 	}
 	r.stats.succeeded.Add(1)
@@ -64,6 +66,9 @@ func (r *Runner) terminal(ctx context.Context, it *itemRun) bool {
 			rec.Failed = true
 			rec.Failure = &Failure{Class: ClassFatal, Message: "middleware: " + err.Error(), Errors: it.errs, LastReply: it.last}
 		}
+	}
+	if rec.Failed && rec.Failure == nil {
+		rec.Failure = &Failure{Class: ClassFatal, Message: "failed by middleware", Errors: it.errs, LastReply: it.last}
 	}
 	if s := r.opts.Store; s != nil && it.step != nil {
 		res := &Result{

@@ -39,12 +39,13 @@ type itemRun struct {
 	last     string // last raw reply
 }
 
-// process takes one record through one step to a terminal state.
-func (r *Runner) process(ctx context.Context, st *stage, rec *Record) {
+// process takes one record through one step to a terminal state. It
+// reports false when the item was abandoned (draining, cancelled, budget).
+func (r *Runner) process(ctx context.Context, st *stage, rec *Record) bool {
 	p := r.plan.Load() // items run under the plan in force when they start
 	step := p.steps[st.name]
 	if step == nil {
-		return
+		return false
 	}
 	rec.Step, rec.Plan = step.Name, p.version
 	rec.Failed, rec.Failure, rec.Cached = false, nil, false
@@ -55,28 +56,28 @@ func (r *Runner) process(ctx context.Context, st *stage, rec *Record) {
 		keep, err := step.Where.EvalBool(env)
 		if err != nil {
 			r.finishFailed(ctx, st, &itemRun{step: step, rec: rec}, ClassFatal, "where: "+err.Error())
-			return
+			return true
 		}
 		if !keep {
 			r.stats.skipped.Add(1)
 			r.emit(Event{Kind: EventItemSkipped, Step: step.Name, Item: rec.ID})
-			return
+			return true
 		}
 	}
 	for _, mw := range r.opts.Middleware {
 		skip, err := mw.Before(ctx, step.Name, rec)
 		if err != nil {
 			r.finishFailed(ctx, st, &itemRun{step: step, rec: rec}, ClassFatal, "middleware: "+err.Error())
-			return
+			return true
 		}
 		if skip {
 			r.stats.skipped.Add(1)
 			r.emit(Event{Kind: EventItemSkipped, Step: step.Name, Item: rec.ID, Message: "middleware"})
-			return
+			return true
 		}
 	}
 	if r.resume(ctx, st, step, rec) {
-		return
+		return true
 	}
 
 	r.stats.inFlight.Add(1)
@@ -87,15 +88,15 @@ func (r *Runner) process(ctx context.Context, st *stage, rec *Record) {
 	var err error
 	if it.prompt, err = step.Prompt.Render(env); err != nil {
 		r.finishFailed(ctx, st, it, ClassFatal, "prompt: "+err.Error())
-		return
+		return true
 	}
 	if step.System != nil {
 		if it.system, err = step.System.Render(env); err != nil {
 			r.finishFailed(ctx, st, it, ClassFatal, "system: "+err.Error())
-			return
+			return true
 		}
 	}
-	r.attempts(ctx, st, it)
+	return r.attempts(ctx, st, it)
 }
 
 // recordEnv is what expressions and templates see for a record.
@@ -111,19 +112,19 @@ func recordEnv(rec *Record) map[string]any {
 
 // attempts is the item state machine: call, parse, check; retry, climb or
 // give up, until the item is terminal or abandoned.
-func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) {
+func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) bool {
 	step := it.step
 	var lastClass Class
 	var lastMsg string
 	for {
 		if it.attempt >= step.Retry.Attempts {
 			r.finishFailed(ctx, st, it, lastClass, fmt.Sprintf("gave up after %d attempts: %s", it.attempt, lastMsg))
-			return
+			return true
 		}
 		model := step.Models[it.rung]
 		resp, hit, err := r.callOnce(ctx, it, model)
 		if errors.Is(err, errAbandoned) {
-			return
+			return false
 		}
 		if errors.Is(err, ErrQuotaExhausted) {
 			if it.rung < len(step.Models)-1 {
@@ -131,7 +132,7 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) {
 				continue
 			}
 			r.finishFailed(ctx, st, it, ClassRateLimit, fmt.Sprintf("daily quota of %s exhausted and no stronger rung to climb to", model.ID))
-			return
+			return true
 		}
 		it.attempt++
 		r.stats.attempts.Add(1)
@@ -144,7 +145,7 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) {
 			lastClass, lastMsg = class, err.Error()
 			if class == ClassFatal {
 				r.finishFailed(ctx, st, it, class, err.Error())
-				return
+				return true
 			}
 			// Transient: same rung, after a backoff that honours the server.
 			it.transN++
@@ -154,7 +155,7 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) {
 			}
 			d := r.jitter(it.transN, step.Retry.BackoffMin, step.Retry.BackoffMax, serverDelay(err))
 			if serr := sleep(ctx, r.clock, d); serr != nil {
-				return
+				return false
 			}
 			continue
 		}
@@ -163,7 +164,7 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) {
 		out, failed, passed, class, msg := r.validate(step, it.env, resp.Text)
 		if class < 0 {
 			r.succeed(ctx, st, it, model, out, resp, hit)
-			return
+			return true
 		}
 		ae := r.attemptError(it, model, class, msg, failed)
 		lastClass, lastMsg = class, msg
@@ -175,7 +176,7 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) {
 		if it.attempt < step.Retry.Attempts {
 			if ferr := r.renderFeedback(it, failed, passed); ferr != nil {
 				r.finishFailed(ctx, st, it, ClassFatal, "feedback: "+ferr.Error())
-				return
+				return true
 			}
 		}
 	}

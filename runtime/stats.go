@@ -13,7 +13,10 @@ import (
 type Stats struct {
 	Started time.Time     `json:"started"`
 	Elapsed time.Duration `json:"elapsed_ns"`
-	Total   int           `json:"total"` // items the sources hold, -1 when unknown
+	// Total is the work the sources hold: their items times the steps that
+	// read them directly (-1 until counted); Done counts that work finished.
+	Total int   `json:"total"`
+	Done  int64 `json:"done"`
 
 	Read      int64 `json:"read"`      // items read from sources
 	Succeeded int64 `json:"succeeded"` // terminal successes, all steps
@@ -59,8 +62,8 @@ type counters struct {
 	started time.Time
 	total   atomic.Int64
 
-	read, succeeded, failed, skipped, resumed, inFlight  atomic.Int64
-	attempts, retries, rateLimited, cacheHits, recovered atomic.Int64
+	read, done, succeeded, failed, skipped, resumed, inFlight atomic.Int64
+	attempts, retries, rateLimited, cacheHits, recovered      atomic.Int64
 
 	promptTok, outputTok, cachedTok, thinkTok atomic.Int64
 	costNano, topNano, savedNano              atomic.Int64
@@ -84,6 +87,20 @@ func newCounters(now time.Time) *counters {
 	return c
 }
 
+// addTotal adds counted work; the first count replaces "unknown" (-1).
+func (c *counters) addTotal(n int64) {
+	for {
+		cur := c.total.Load()
+		next := cur + n
+		if cur < 0 {
+			next = n
+		}
+		if c.total.CompareAndSwap(cur, next) {
+			return
+		}
+	}
+}
+
 func (c *counters) addUsage(u Usage, cost float64) {
 	c.promptTok.Add(int64(u.PromptTokens))
 	c.outputTok.Add(int64(u.OutputTokens))
@@ -103,6 +120,7 @@ func (c *counters) snapshot(now time.Time) Stats {
 		Started:     c.started,
 		Elapsed:     now.Sub(c.started),
 		Total:       int(c.total.Load()),
+		Done:        c.done.Load(),
 		Read:        c.read.Load(),
 		Succeeded:   c.succeeded.Load(),
 		Failed:      c.failed.Load(),

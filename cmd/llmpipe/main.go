@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	_ "time/tzdata" // quota days reset at midnight Pacific, even without a tz database
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

@@ -13,7 +13,7 @@ import (
 // progressLine is the one-line view of a running pipeline: done / total,
 // rate, ETA, cost so far, 429s and the mix of rungs that answered.
 func progressLine(s runtime.Stats) string {
-	done := s.Succeeded + s.Failed + s.Skipped
+	done := s.Done
 	var b strings.Builder
 	if s.Total > 0 {
 		pct := 100 * float64(done) / float64(s.Total)

@@ -27,7 +27,8 @@ func ExampleLimiter() {
 	p.Done(1250, 800*time.Millisecond)
 
 	st := l.Stats("gemini-2.5-flash")
-	// Concurrency: Little's law, 16.5 calls/s × 0.8 s plus 4√N̄ headroom.
+	// Concurrency by Little's law: TPM allows 16,500 tokens/s, 13.2 calls/s
+	// of 1,250 tokens; at 0.8 s each that is N̄ = 10.6, plus 4√N̄ headroom.
 	fmt.Println(st.Acquired, st.InFlight, st.Concurrency)
-	// Output: 1 0 28
+	// Output: 1 0 24
 }
