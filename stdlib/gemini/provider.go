@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
 	"google.golang.org/genai"
 
@@ -24,8 +25,9 @@ type Options struct {
 	// BaseURL; if empty, GOOGLE_GEMINI_BASE_URL, then the SDK default
 	// (https://generativelanguage.googleapis.com/).
 	BaseURL string
-	// HTTPClient; nil means a plain &http.Client{} (no client timeout: each
-	// attempt is bounded by Request.Timeout and the caller's context).
+	// HTTPClient; nil means a client whose connection pool keeps an idle
+	// connection for every call in flight (no client timeout: each attempt
+	// is bounded by Request.Timeout and the caller's context).
 	HTTPClient *http.Client
 }
 
@@ -56,7 +58,7 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc = &http.Client{}
+		hc = &http.Client{Transport: pooledTransport()}
 	}
 	client, err := genai.NewClient(ctx, &genai.ClientConfig{
 		APIKey: key,
@@ -82,4 +84,15 @@ func firstEnv(names ...string) string {
 		}
 	}
 	return ""
+}
+
+// pooledTransport keeps as many idle connections per host as a run keeps
+// calls in flight. The default keeps two, so at 64 workers nearly every
+// call would dial (and on the real API, handshake TLS) afresh.
+func pooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 0 // no overall cap
+	t.MaxIdleConnsPerHost = 4096
+	t.IdleConnTimeout = 90 * time.Second
+	return t
 }

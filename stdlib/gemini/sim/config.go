@@ -1,0 +1,189 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Config sets up a simulator. Start it from DefaultConfig and change what
+// the scenario needs; the zero value is not ready to use. A Config is read
+// by Start and not kept, so it may be reused.
+type Config struct {
+	// Addr is where to listen; it must be a loopback address.
+	Addr string
+	// Seed keys every random choice.
+	Seed int64
+
+	// Latency is the median of the lognormal response time; 0 disables it.
+	Latency      time.Duration
+	LatencySigma float64
+	// LatencyTail adds, with probability P, a second lognormal around
+	// Median (same sigma) to model slow outliers.
+	LatencyTail Tail
+
+	// RPM, TPM (input tokens) and RPD per model; the key "*" applies to
+	// every model without its own entry. Absent or 0 means unlimited.
+	RPM, TPM, RPD map[string]int
+	// LimitMode is "window", "sliding" or "bucket".
+	LimitMode string
+	// Window is the simulated minute.
+	Window time.Duration
+	// Day is the RPD period; 0 means 1440 windows.
+	Day time.Duration
+	// Burst is the bucket mode's burst as a fraction of each limit
+	// (default 1/60: one simulated second's worth); at least one request.
+	Burst float64
+	// RejectCounts makes rejected (429) requests consume quota too.
+	RejectCounts bool
+	// CachedCountTPM makes cached-content tokens count toward TPM.
+	CachedCountTPM bool
+
+	// Invalid is the rate of wrong answers per model ("*" for any).
+	Invalid map[string]float64
+	// Fail is the probability of each fault kind (see FaultKinds).
+	Fail map[string]float64
+	// HangMax bounds a "hang" fault (default 10 minutes); Close ends it
+	// early.
+	HangMax time.Duration
+	// Poison lists items that always get 400 INVALID_ARGUMENT.
+	Poison []string
+
+	// MinCacheTokens is the smallest cachedContents.create accepted.
+	MinCacheTokens int
+
+	// ScriptFile is a JSONL script loaded at Start; its lines come after
+	// those in Script.
+	ScriptFile string
+	Script     []ScriptLine
+
+	// LogFile receives one JSON line per request; "" for none.
+	LogFile string
+	// LogBodies adds request bodies to the log.
+	LogBodies bool
+	// KeepLog keeps log entries in memory for Server.Log (tests only:
+	// memory grows with every request).
+	KeepLog bool
+}
+
+// Tail is an optional slow-response mode of the latency distribution.
+type Tail struct {
+	P      float64
+	Median time.Duration
+}
+
+// Limit modes.
+const (
+	ModeWindow  = "window"
+	ModeSliding = "sliding"
+	ModeBucket  = "bucket"
+)
+
+// Fault kinds accepted in Config.Fail, in the order they are drawn.
+const (
+	Fault500      = "500"
+	Fault503      = "503"
+	Fault504      = "504"
+	FaultHang     = "hang"
+	FaultReset    = "reset"
+	FaultTruncate = "truncate"
+	FaultBare429  = "bare429"
+)
+
+// FaultKinds lists the fault kinds in draw order.
+var FaultKinds = []string{Fault500, Fault503, Fault504, FaultHang, FaultReset, FaultTruncate, FaultBare429}
+
+// DefaultConfig returns the defaults the flags document.
+func DefaultConfig() Config {
+	return Config{
+		Addr:           "127.0.0.1:0",
+		LatencySigma:   0.5,
+		LimitMode:      ModeWindow,
+		Window:         60 * time.Second,
+		Burst:          1.0 / 60,
+		CachedCountTPM: true,
+		HangMax:        10 * time.Minute,
+		MinCacheTokens: 1024,
+	}
+}
+
+// validate reports the first setting Start cannot run with.
+func (c *Config) validate() error {
+	if err := checkLoopback(c.Addr); err != nil {
+		return err
+	}
+	switch c.LimitMode {
+	case ModeWindow, ModeSliding, ModeBucket:
+	default:
+		return fmt.Errorf("limit mode %q: want window, sliding or bucket", c.LimitMode)
+	}
+	if c.Window <= 0 {
+		return errors.New("window must be positive")
+	}
+	if c.Day < 0 || c.Latency < 0 || c.LatencySigma < 0 || c.Burst < 0 {
+		return errors.New("day, latency, latency sigma and burst must not be negative")
+	}
+	if p := c.LatencyTail.P; p < 0 || p > 1 {
+		return fmt.Errorf("latency tail probability %v out of [0,1]", p)
+	}
+	total := 0.0
+	for k, p := range c.Fail {
+		if !isFaultKind(k) {
+			return fmt.Errorf("unknown fault kind %q (want one of %s)", k, strings.Join(FaultKinds, ", "))
+		}
+		if p < 0 || p > 1 {
+			return fmt.Errorf("fault %s probability %v out of [0,1]", k, p)
+		}
+		total += p
+	}
+	if total > 1+1e-9 {
+		return fmt.Errorf("fault probabilities add up to %v, more than 1", total)
+	}
+	for m, p := range c.Invalid {
+		if p < 0 || p > 1 {
+			return fmt.Errorf("invalid rate for %s %v out of [0,1]", m, p)
+		}
+	}
+	for _, l := range c.Script {
+		if err := l.check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isFaultKind(k string) bool {
+	for _, f := range FaultKinds {
+		if f == k {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLoopback refuses anything but a loopback host: the simulator has no
+// authentication and must never be reachable from outside the machine.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("address %q is not loopback: the simulator only binds to 127.0.0.1, ::1 or localhost", addr)
+	}
+	return nil
+}
+
+// perModel looks a model up in a "*"-defaulted table.
+func perModel[V any](m map[string]V, model string) V {
+	if v, ok := m[model]; ok {
+		return v
+	}
+	return m["*"]
+}

@@ -1,0 +1,224 @@
+package sim
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// call is what the decision steps of one generate request share.
+type call struct {
+	x      *exchange
+	model  string
+	item   string
+	n      int
+	stream bool
+	req    genRequest
+	sc     *schema // the response schema, nil for plain text
+	u      usage   // prompt and cached tokens known before the reply
+	fr     *stream // fault and latency draws: keyed by (item, model, n)
+}
+
+// serveGenerate runs the decision steps documented in the package comment.
+func (s *Server) serveGenerate(x *exchange, model string, stream bool) {
+	c := &call{x: x, model: model, item: x.r.Header.Get("x-llmpipe-item"), stream: stream}
+	c.n = s.st.nextCall(c.item, model)
+	x.e.Item, x.e.Call = c.item, c.n
+	if !s.decode(x, &c.req) {
+		return
+	}
+
+	// 1. Requests the API refuses outright.
+	if c.req.CachedContent != "" {
+		x.e.Cache = c.req.CachedContent
+		ce, ok := s.caches.lookup(x.e.Time, c.req.CachedContent)
+		if !ok {
+			x.fail(errCacheNotFound())
+			return
+		}
+		if ce.model != model {
+			x.fail(errBadRequest(fmt.Sprintf("Model used by GenerateContent request (models/%s) and CachedContent (models/%s) has to be the same.", model, ce.model)))
+			return
+		}
+		if c.req.SystemInstruction != nil || hasJSON(c.req.Tools) {
+			x.fail(errBadRequest("CachedContent can not be used with GenerateContent request setting system_instruction, tools or tool_config.\n\nProposed fix: move those values to CachedContent from GenerateContent request."))
+			return
+		}
+		c.u.cached = ce.tokens
+	}
+	if len(c.req.Contents) == 0 {
+		x.fail(errBadRequest("* GenerateContentRequest.contents: contents is not specified"))
+		return
+	}
+	if s.poison[c.item] {
+		x.fail(newAPIErr(400, "Request contains an invalid argument.", "poison"))
+		return
+	}
+	sc, aerr := s.responseSchema(&c.req)
+	if aerr != nil {
+		x.fail(aerr)
+		return
+	}
+	c.sc = sc
+	c.u.prompt = countTokens(c.req.Contents, c.req.SystemInstruction) + c.u.cached
+	x.e.PromptTokens, x.e.CachedTokens = c.u.prompt, c.u.cached
+
+	// 2. Quota.
+	counted := c.u.prompt
+	if !s.cfg.CachedCountTPM {
+		counted -= c.u.cached
+	}
+	now, vs := s.quotas.admit(model, counted)
+	x.e.Time, x.e.Window = now, s.window(now)
+	if len(vs) > 0 {
+		axes := make([]string, len(vs))
+		for i, v := range vs {
+			axes[i] = v.axis
+		}
+		s.st.rejected(model, axes)
+		x.e.Kind = "quota:" + strings.Join(axes, ",")
+		x.fail(errQuota(model, vs))
+		return
+	}
+	x.e.Accepted = true
+	s.st.accepted(model, x.e.Window, counted)
+
+	c.fr = s.seed.str("call").str(c.item).str(model).u64(uint64(c.n)).rng()
+
+	// 3. Script.
+	if line := scriptFor(s.script, c.item, model, c.n); line != nil {
+		s.scripted(c, line)
+		return
+	}
+
+	// 4. Random fault, drawn before latency so the latency draw does not
+	// shift with the fault table.
+	fault := ""
+	u := c.fr.float()
+	for _, k := range FaultKinds {
+		if p := s.cfg.Fail[k]; p > 0 {
+			if u < p {
+				fault = k
+				break
+			}
+			u -= p
+		}
+	}
+	lat := latency(&s.cfg, c.fr)
+	if fault != "" {
+		s.fault(c, fault, lat)
+		return
+	}
+
+	// 5. Latency, then the reply.
+	if !s.sleep(x.r.Context(), lat) {
+		s.interrupted(c)
+		return
+	}
+	text, finish := s.reply(c)
+	s.succeed(c, text, finish, false)
+}
+
+// interrupted answers a request whose wait was cut short: nothing if the
+// client left, 503 if the server is closing.
+func (s *Server) interrupted(c *call) {
+	if c.x.r.Context().Err() != nil {
+		c.x.e.Status, c.x.e.Kind = 499, "client_gone"
+		return
+	}
+	c.x.fail(newAPIErr(503, "The service is shutting down.", "shutdown"))
+}
+
+// responseSchema parses (or recalls) the request's schema; nil without one.
+func (s *Server) responseSchema(req *genRequest) (*schema, *apiErr) {
+	gc := req.GenerationConfig
+	if gc == nil {
+		return nil, nil
+	}
+	var sc *schema
+	var err error
+	switch {
+	case hasJSON(gc.ResponseSchema):
+		sc, err = s.schemas.get(gc.ResponseSchema, false)
+	case hasJSON(gc.ResponseJSONSchema):
+		sc, err = s.schemas.get(gc.ResponseJSONSchema, true)
+	}
+	if err != nil {
+		return nil, errBadRequest("* GenerateContentRequest.generation_config.response_schema: " + err.Error())
+	}
+	return sc, nil
+}
+
+// reply generates the text for a request: JSON for a schema, prose
+// otherwise, possibly wrong on purpose.
+func (s *Server) reply(c *call) (text, finish string) {
+	// One pass over the body keys both the content and the wrongness draw.
+	h := s.seed.str(c.model).bytes(c.x.body)
+	r := h.str("reply").rng()
+	p := analyzePrompt(c.req.promptText())
+	finish = "STOP"
+	sc := c.sc
+	if sc == nil {
+		text = plainText(r, p)
+	} else {
+		g := generator{r: r, p: p}
+		v := g.gen(sc, "")
+		ir := h.str("invalid").rng()
+		if rate := perModel(s.cfg.Invalid, c.model); rate > 0 && ir.float() < rate {
+			var kind string
+			text, finish, kind = makeInvalid(ir, &v, sc)
+			c.x.e.Kind = "invalid:" + kind
+			s.st.count(func(st *Stats) map[string]int64 { return st.Invalid }, kind)
+		} else {
+			text = string(appendValue(nil, &v))
+		}
+	}
+	if gc := c.req.GenerationConfig; gc != nil && gc.MaxOutputTokens > 0 && textTokens(text) > gc.MaxOutputTokens {
+		text = truncateRunes(text, gc.MaxOutputTokens*4)
+		finish = "MAX_TOKENS"
+	}
+	return text, finish
+}
+
+func truncateRunes(s string, n int) string {
+	i := 0
+	for n > 0 && i < len(s) {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		n--
+	}
+	return s[:i]
+}
+
+// succeed sends a 200 reply (SSE when streaming). With truncate it sends
+// the headers and half the body, then drops the connection.
+func (s *Server) succeed(c *call, text, finish string, truncate bool) {
+	u := c.u
+	u.output = textTokens(text)
+	c.x.e.OutputTokens = u.output
+	id := responseID(s.seed.str("id").str(c.item).str(c.model).u64(uint64(c.n)).sum())
+	if c.stream && c.x.r.URL.Query().Get("alt") == "sse" {
+		s.sendSSE(c, text, finish, u, id, truncate)
+	} else {
+		buf := appendResponse(s.getBuf(), text, finish, u, c.model, id)
+		if c.stream { // without alt=sse the API streams one JSON array
+			buf = append(append([]byte{'['}, buf...), ']')
+		}
+		if truncate {
+			s.truncate(c.x, buf)
+		} else {
+			c.x.writeJSON(http.StatusOK, buf)
+		}
+		s.putBuf(buf)
+	}
+	if !truncate {
+		s.st.success(c.item, u)
+	}
+}
+
+// hasJSON reports whether an optional field was sent with content.
+func hasJSON(raw []byte) bool {
+	s := strings.TrimSpace(string(raw))
+	return s != "" && s != "null" && s != "[]" && s != "{}"
+}

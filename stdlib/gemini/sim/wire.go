@@ -1,0 +1,164 @@
+package sim
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The request side decodes only what the simulator looks at; unknown fields
+// (tools, safetySettings, thinkingConfig, …) are accepted and ignored.
+
+type genRequest struct {
+	Contents          []content       `json:"contents"`
+	SystemInstruction *content        `json:"systemInstruction"`
+	CachedContent     string          `json:"cachedContent"`
+	GenerationConfig  *genConfig      `json:"generationConfig"`
+	Tools             json.RawMessage `json:"tools"`
+}
+
+type content struct {
+	Role  string `json:"role"`
+	Parts []part `json:"parts"`
+}
+
+type part struct {
+	Text string `json:"text"`
+}
+
+type genConfig struct {
+	MaxOutputTokens    int             `json:"maxOutputTokens"`
+	ResponseMimeType   string          `json:"responseMimeType"`
+	ResponseSchema     json.RawMessage `json:"responseSchema"`
+	ResponseJSONSchema json.RawMessage `json:"responseJsonSchema"`
+}
+
+// promptText joins the text of the contents (not the system instruction):
+// that is where an item's data lives, so replies draw their values from it.
+func (r *genRequest) promptText() string {
+	var b strings.Builder
+	for _, c := range r.Contents {
+		for _, p := range c.Parts {
+			if p.Text == "" {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+// countTokens approximates Gemini's tokenizer as ceil(runes/4) over all
+// text, which is close enough for English prose and cheap.
+func countTokens(cs []content, sys *content) int {
+	n := 0
+	for _, c := range cs {
+		for _, p := range c.Parts {
+			n += utf8.RuneCountInString(p.Text)
+		}
+	}
+	if sys != nil {
+		for _, p := range sys.Parts {
+			n += utf8.RuneCountInString(p.Text)
+		}
+	}
+	return (n + 3) / 4
+}
+
+func textTokens(s string) int { return (utf8.RuneCountInString(s) + 3) / 4 }
+
+// usage is what goes into usageMetadata.
+type usage struct {
+	prompt, output, cached int
+}
+
+// appendResponse encodes a GenerateContentResponse by hand: it is the hot
+// path and the shape is fixed.
+func appendResponse(b []byte, text, finish string, u usage, model, id string) []byte {
+	b = append(b, `{"candidates":[{"content":{"parts":[{"text":`...)
+	b = appendString(b, text)
+	b = append(b, `}],"role":"model"}`...)
+	if finish != "" {
+		b = append(b, `,"finishReason":"`...)
+		b = append(b, finish...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"index":0}],"usageMetadata":`...)
+	b = appendUsage(b, u)
+	b = append(b, `,"modelVersion":`...)
+	b = appendString(b, model)
+	b = append(b, `,"responseId":"`...)
+	b = append(b, id...)
+	b = append(b, `"}`...)
+	return b
+}
+
+func appendUsage(b []byte, u usage) []byte {
+	b = append(b, `{"promptTokenCount":`...)
+	b = strconv.AppendInt(b, int64(u.prompt), 10)
+	if u.output > 0 {
+		b = append(b, `,"candidatesTokenCount":`...)
+		b = strconv.AppendInt(b, int64(u.output), 10)
+	}
+	if u.cached > 0 {
+		b = append(b, `,"cachedContentTokenCount":`...)
+		b = strconv.AppendInt(b, int64(u.cached), 10)
+	}
+	b = append(b, `,"totalTokenCount":`...)
+	b = strconv.AppendInt(b, int64(u.prompt+u.output), 10)
+	b = append(b, `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":`...)
+	b = strconv.AppendInt(b, int64(u.prompt), 10)
+	b = append(b, `}]`...)
+	if u.cached > 0 {
+		b = append(b, `,"cacheTokensDetails":[{"modality":"TEXT","tokenCount":`...)
+		b = strconv.AppendInt(b, int64(u.cached), 10)
+		b = append(b, `}]`...)
+	}
+	b = append(b, '}')
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// responseID makes a stable, opaque id from the reply hash.
+func responseID(h uint64) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	var b [16]byte
+	for i := range b {
+		b[i] = alphabet[h%uint64(len(alphabet))]
+		h = mix64(h + uint64(i))
+	}
+	return string(b[:])
+}
