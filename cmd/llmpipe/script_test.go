@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"os"
+	"os/exec"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -26,6 +29,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
+		Cmds:          withScriptCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": cmdExitCode}),
 		Setup: func(env *testscript.Env) error {
 			// A developer's key must never reach a test.
 			env.Setenv("GEMINI_API_KEY", "")
@@ -35,4 +39,33 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// cmdExitCode is `exitcode N command args...`: it runs the command like exec
+// (stdout and stderr are kept for the next stdout/stderr assertions) and
+// fails unless the command exits with status N. testscript's own `! exec`
+// only tells zero from non-zero, and llmpipe's exit codes mean different
+// things (3 failed items, 4 budget).
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exitcode (name the code you expect)")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %q is not a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exitcode: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
 }
