@@ -35,7 +35,6 @@ type stage struct {
 func (r *Runner) execute(parent context.Context, p *plan) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	r.workerCtx = ctx
 
 	stages := make(map[string]*stage, len(p.prog.Steps))
 	for _, s := range p.prog.Steps {
@@ -52,12 +51,15 @@ func (r *Runner) execute(parent context.Context, p *plan) error {
 			bySource[s.FromSource] = append(bySource[s.FromSource], st)
 		}
 	}
-	r.stages = stages
-
+	// Under the lock, so that a concurrent SetWorkers either sees no stages
+	// (and the workers started here read the new count) or all of them.
+	r.stagesMu.Lock()
+	r.stages, r.workerCtx = stages, ctx
 	n := r.Workers()
 	for _, st := range stages {
 		st.grow(ctx, n)
 	}
+	r.stagesMu.Unlock()
 
 	var g errgroup.Group
 	for _, src := range p.prog.Sources {

@@ -91,14 +91,15 @@ type Runner struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
-	stages map[string]*stage // by step name, fixed for the run
+	stagesMu sync.Mutex        // guards stages and workerCtx, set when Run wires the stages
+	stages   map[string]*stage // by step name, fixed for the run
 
 	fatalMu  sync.Mutex
 	fatalErr error // a store or sink failure that stopped the run
 
 	sinks       *sinkSet
-	workerGroup sync.WaitGroup // stage workers, which SetWorkers may add to
-	workerCtx   context.Context
+	workerGroup sync.WaitGroup  // stage workers, which SetWorkers may add to
+	workerCtx   context.Context // the run's own: workers that SetWorkers adds run under it
 }
 
 // plan is the Program in force plus what the runtime derives from it.
@@ -194,10 +195,13 @@ func (r *Runner) SetWorkers(n int) {
 	}
 	old := r.workers.Swap(int64(n))
 	r.sem.setLimit(n)
-	if int64(n) > old && r.stages != nil && r.workerCtx != nil {
-		for _, st := range r.stages {
-			st.grow(r.workerCtx, n)
-		}
+	if int64(n) <= old {
+		return
+	}
+	r.stagesMu.Lock()
+	defer r.stagesMu.Unlock()
+	for _, st := range r.stages {
+		st.grow(r.workerCtx, n)
 	}
 }
 
