@@ -13,23 +13,21 @@ import (
 // worker semaphore. Rate limits and a vanished context cache are absorbed
 // here (they are not attempts); the error returned is the attempt's.
 func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model) (*Response, bool, error) {
+	if req := r.peekRequest(it, model); req != nil {
+		// A reply stored by an earlier run must not cost a context cache
+		// creation: look it up before Get creates one.
+		if resp, hit, err := r.stored(ctx, it, model, req, RequestKey(req)); hit || err != nil {
+			return resp, hit, err
+		}
+	}
 	for waits := 0; ; waits++ {
 		req, err := r.buildRequest(ctx, it, model)
 		if err != nil {
 			return nil, false, err
 		}
 		key := RequestKey(req)
-		if st := r.opts.Store; st != nil && !r.opts.NoCache {
-			resp, err := st.CachedResponse(ctx, key)
-			if err != nil {
-				r.fail(err)
-				return nil, false, errAbandoned
-			}
-			if resp != nil {
-				r.stats.cacheHits.Add(1)
-				r.journal(ctx, it, model, req, key, resp, nil, 0, 0, true)
-				return resp, true, nil
-			}
+		if resp, hit, err := r.stored(ctx, it, model, req, key); hit || err != nil {
+			return resp, hit, err
 		}
 		if r.draining() && it.attempt == 0 && waits == 0 {
 			return nil, false, errAbandoned
@@ -135,8 +133,76 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 	}
 }
 
+// stored answers req from the response cache, if the run may use it.
+func (r *Runner) stored(ctx context.Context, it *itemRun, model *interp.Model, req *Request, key string) (*Response, bool, error) {
+	st := r.opts.Store
+	if st == nil || r.opts.NoCache {
+		return nil, false, nil
+	}
+	resp, err := st.CachedResponse(ctx, key)
+	if err != nil {
+		r.fail(err)
+		return nil, false, errAbandoned
+	}
+	if resp == nil {
+		return nil, false, nil
+	}
+	r.stats.cacheHits.Add(1)
+	r.journal(ctx, it, model, req, key, resp, nil, 0, 0, true)
+	return resp, true, nil
+}
+
+// peekRequest is the request buildRequest would make for a step with a
+// context cache, built without creating the cache (its name is not part of
+// the response cache's key); nil when there is no cache or no way to peek.
+func (r *Runner) peekRequest(it *itemRun, model *interp.Model) *Request {
+	pk, ok := r.opts.Caches.(CachePeeker)
+	if !ok || it.step.Cache == nil || r.opts.Store == nil || r.opts.NoCache {
+		return nil
+	}
+	id, inline := pk.Peek(it.step.Cache, model.ID)
+	req := r.baseRequest(it, model)
+	applyCache(req, it.step.Cache, "", id, inline)
+	return req
+}
+
 // buildRequest assembles the request for the item's current rung.
 func (r *Runner) buildRequest(ctx context.Context, it *itemRun, model *interp.Model) (*Request, error) {
+	req := r.baseRequest(it, model)
+	if c := it.step.Cache; c != nil {
+		inline, name, id := true, "", ""
+		if r.opts.Caches != nil {
+			n, i, in, err := r.opts.Caches.Get(ctx, c, model.ID)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, errAbandoned
+				}
+				return nil, err
+			}
+			inline, name, id = in, n, i
+		}
+		applyCache(req, c, name, id, inline)
+	}
+	return req, nil
+}
+
+// applyCache points req at cached content, or sends the content inline.
+func applyCache(req *Request, c *interp.Cache, name, id string, inline bool) {
+	if inline {
+		req.System = joinNonEmpty(c.System, req.System)
+		return
+	}
+	// A request that names cached content may not carry its own system
+	// instruction: the step's system text joins the prompt.
+	req.CachedContent, req.CacheID = name, id
+	if req.System != "" {
+		req.Prompt = req.System + "\n\n" + req.Prompt
+		req.System = ""
+	}
+}
+
+// baseRequest is the item's request before any context cache.
+func (r *Runner) baseRequest(it *itemRun, model *interp.Model) *Request {
 	step := it.step
 	req := &Request{
 		Item:            it.rec.ID,
@@ -161,32 +227,7 @@ func (r *Runner) buildRequest(ctx context.Context, it *itemRun, model *interp.Mo
 		req.Schema = step.Output.GeminiSchema()
 		req.SchemaID = step.Output.Hash()
 	}
-	if c := step.Cache; c != nil {
-		inline := true
-		if r.opts.Caches != nil {
-			name, id, in, err := r.opts.Caches.Get(ctx, c, model.ID)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, errAbandoned
-				}
-				return nil, err
-			}
-			inline = in
-			if !inline {
-				// A request that names cached content may not carry its own
-				// system instruction: the step's system text joins the prompt.
-				req.CachedContent, req.CacheID = name, id
-				if req.System != "" {
-					req.Prompt = req.System + "\n\n" + req.Prompt
-					req.System = ""
-				}
-			}
-		}
-		if inline {
-			req.System = joinNonEmpty(c.System, req.System)
-		}
-	}
-	return req, nil
+	return req
 }
 
 func joinNonEmpty(a, b string) string {

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -72,7 +74,7 @@ func (r *Runner) terminal(ctx context.Context, it *itemRun) bool {
 	}
 	if s := r.opts.Store; s != nil && it.step != nil {
 		res := &Result{
-			RunID: r.runID, Step: rec.Step, Item: rec.ID, Fingerprint: it.step.Fingerprint(),
+			RunID: r.runID, Step: rec.Step, Item: rec.ID, Fingerprint: it.step.Fingerprint(), Input: it.input,
 			OK: !rec.Failed, Failure: rec.Failure, Model: rec.Model, Rung: rec.Rung,
 			Attempts: rec.Attempts, Usage: rec.Usage, Cost: rec.Cost, Plan: rec.Plan, At: r.clock.Now(),
 		}
@@ -92,7 +94,7 @@ func (r *Runner) terminal(ctx context.Context, it *itemRun) bool {
 
 // resume delivers a result stored by an earlier run instead of calling
 // again. It reports whether the item was handled.
-func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *Record) bool {
+func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *Record, input string) bool {
 	s := r.opts.Store
 	if s == nil || r.opts.Fresh {
 		return false
@@ -104,7 +106,7 @@ func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *
 		}
 		return true
 	}
-	if res == nil || (!res.OK && r.opts.RetryFailed) {
+	if res == nil || (!res.OK && r.opts.RetryFailed) || res.Input != input {
 		return false
 	}
 	rec.Model, rec.Rung, rec.Attempts, rec.Usage, rec.Cost, rec.Cached = res.Model, res.Rung, res.Attempts, res.Usage, 0, true
@@ -165,4 +167,20 @@ func endRun(ctx context.Context, s Store, id int64, sum *Summary) error {
 		return fmt.Errorf("ending run: %w", err)
 	}
 	return nil
+}
+
+// inputHash identifies what an item brings to a step: its source data and
+// the outputs of the steps before, in canonical JSON (sorted keys). A result
+// stored under another input is stale even when the id and the step's
+// fingerprint match.
+func inputHash(rec *Record) string {
+	b, err := json.Marshal(struct {
+		Item    map[string]any `json:"item"`
+		Outputs map[string]any `json:"outputs"`
+	}{rec.Item, rec.Outputs})
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }

@@ -37,6 +37,7 @@ type itemRun struct {
 	transN   int // consecutive transient failures, for backoff
 	errs     []AttemptError
 	last     string // last raw reply
+	input    string // inputHash of the record, when there is a store
 }
 
 // process takes one record through one step to a terminal state. It
@@ -76,7 +77,11 @@ func (r *Runner) process(ctx context.Context, st *stage, rec *Record) bool {
 			return true
 		}
 	}
-	if r.resume(ctx, st, step, rec) {
+	var input string
+	if r.opts.Store != nil {
+		input = inputHash(rec)
+	}
+	if r.resume(ctx, st, step, rec, input) {
 		return true
 	}
 
@@ -84,7 +89,7 @@ func (r *Runner) process(ctx context.Context, st *stage, rec *Record) bool {
 	defer r.stats.inFlight.Add(-1)
 	r.emit(Event{Kind: EventItemStarted, Step: step.Name, Item: rec.ID, Plan: p.version})
 
-	it := &itemRun{step: step, rec: rec, env: env}
+	it := &itemRun{step: step, rec: rec, env: env, input: input}
 	var err error
 	if it.prompt, err = step.Prompt.Render(env); err != nil {
 		r.finishFailed(ctx, st, it, ClassFatal, "prompt: "+err.Error())

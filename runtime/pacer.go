@@ -48,3 +48,10 @@ type CacheManager interface {
 	// Close deletes every cache the run created.
 	Close(ctx context.Context)
 }
+
+// CachePeeker is a CacheManager that can tell the id Get would return, and
+// whether the content is known to go inline, without creating anything.
+// The runner uses it to find a stored reply before paying for a cache.
+type CachePeeker interface {
+	Peek(c *interp.Cache, model string) (id string, inline bool)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -291,7 +292,8 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		}
 	}
 	if err == nil && sum.Outcome == OutcomeBudget {
-		err = fmt.Errorf("%w: spent $%.4f of $%.2f", ErrBudgetExceeded, sum.Cost, sum.Budget)
+		// The budget as written: "%.2f" would show $0.0005 as $0.00.
+		err = fmt.Errorf("%w: spent $%.4f of $%s", ErrBudgetExceeded, sum.Cost, strconv.FormatFloat(sum.Budget, 'f', -1, 64))
 	}
 	return sum, err
 }

@@ -52,16 +52,19 @@ type Result struct {
 	Step        string
 	Item        string
 	Fingerprint string
-	OK          bool
-	Output      json.RawMessage // the step's output (JSON), when OK
-	Failure     *Failure        // when not OK
-	Model       string
-	Rung        int
-	Attempts    int
-	Usage       Usage
-	Cost        float64
-	Plan        int
-	At          time.Time
+	// Input hashes what the item brought to the step (its data and the
+	// outputs it read), so an item edited under the same id runs again.
+	Input    string
+	OK       bool
+	Output   json.RawMessage // the step's output (JSON), when OK
+	Failure  *Failure        // when not OK
+	Model    string
+	Rung     int
+	Attempts int
+	Usage    Usage
+	Cost     float64
+	Plan     int
+	At       time.Time
 }
 
 // Attempt is one call (or cache hit) made for an item.

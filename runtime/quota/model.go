@@ -14,6 +14,7 @@ const (
 	learnCut     = 0.97  // a per-minute 429 keeps this fraction of the learned limit
 	learnFloor   = 0.05  // the learned fraction never drops below this
 	learnGrowth  = 0.005 // fraction of the configured limit regained per quiet window
+	jitterShare  = 0.01  // per-minute 429s up to this share of calls do not lower the learned limit
 	ewmaLatency  = 0.05  // weight of one call's latency in the mean
 	ewmaTokens   = 0.1   // weight of one call's counted/estimated ratio
 	minRatio     = 0.1   // bounds on the token correction ratio

@@ -142,6 +142,20 @@ func (p Permit) RateLimited(info RateLimit) {
 		m.wakeHead()
 		return
 	}
+	// A server a hair stricter than the pace (a token bucket with a small
+	// burst, arrivals bunched by the network or a busy machine) refuses
+	// the odd call though the rate is right: learning from those would
+	// ratchet the rate down for good. A limit really lower than the
+	// configured one refuses a steady share of calls; only then cut.
+	minuteAxis := false
+	for _, a := range info.Axes {
+		minuteAxis = minuteAxis || a != AxisRPD
+	}
+	learn := false
+	if minuteAxis {
+		m.hist.addLimited(now)
+		learn = m.hist.limitedShare(now) > jitterShare
+	}
 	perMinute := false
 	for _, a := range info.Axes {
 		switch a {
@@ -151,14 +165,14 @@ func (p Permit) RateLimited(info RateLimit) {
 		case AxisRPM:
 			m.limited[0]++
 			perMinute = true
-			if p.sent >= m.reqCut {
+			if learn && p.sent >= m.reqCut {
 				m.cut(&m.req, now)
 				m.reqCut = now
 			}
 		case AxisTPM:
 			m.limited[1]++
 			perMinute = true
-			if p.sent >= m.tokCut {
+			if learn && p.sent >= m.tokCut {
 				m.cut(&m.tok, now)
 				m.tokCut = now
 			}

@@ -12,6 +12,7 @@ type history struct {
 	idx   [slots]int64  // which slot number each entry holds
 	sent  [slots]int64  // calls admitted
 	toks  [slots]int64  // prompt tokens counted at completion
+	lim   [slots]int64  // per-minute 429s received
 }
 
 func (h *history) reset(window time.Duration) {
@@ -25,7 +26,7 @@ func (h *history) slot(t time.Duration) int {
 	i := int(n % slots)
 	switch {
 	case h.idx[i] < n:
-		h.idx[i], h.sent[i], h.toks[i] = n, 0, 0
+		h.idx[i], h.sent[i], h.toks[i], h.lim[i] = n, 0, 0, 0
 	case h.idx[i] > n:
 		return -1
 	}
@@ -56,4 +57,27 @@ func (h *history) sums(now time.Duration) (sent, toks int64) {
 		}
 	}
 	return sent, toks
+}
+
+func (h *history) addLimited(t time.Duration) {
+	if i := h.slot(t); i >= 0 {
+		h.lim[i]++
+	}
+}
+
+// limitedShare is the per-minute 429s over the calls admitted in the last
+// window.
+func (h *history) limitedShare(now time.Duration) float64 {
+	cur := int64(now / h.width)
+	var sent, lim int64
+	for i := range slots {
+		if h.idx[i] > cur-slots && h.idx[i] <= cur {
+			sent += h.sent[i]
+			lim += h.lim[i]
+		}
+	}
+	if sent == 0 {
+		return 1
+	}
+	return float64(lim) / float64(sent)
 }

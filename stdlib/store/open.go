@@ -150,7 +150,10 @@ func (s *Store) open(ctx context.Context, abs string) error {
 	if err := s.ws.prepare(ctx, s.w); err != nil {
 		return corrupt(s.path, err)
 	}
-	return s.openReaders(ctx, abs)
+	if err := s.openReaders(ctx, abs); err != nil {
+		return err
+	}
+	return s.prepareReads(ctx)
 }
 
 // precheck rejects a file that is not SQLite before the driver sees it, and
@@ -203,6 +206,9 @@ func (s *Store) openReadOnly(ctx context.Context, abs string, size int64) error 
 		// Upgrading needs the write lock; a read-only command must not.
 		return fmt.Errorf("schema version %d is older than this llmpipe's (%d): run the pipeline once to upgrade the store", v, schemaVersion)
 	}
+	if err := s.prepareReads(ctx); err != nil {
+		return err
+	}
 	return s.quickCheck(ctx, s.r, size)
 }
 
@@ -217,6 +223,12 @@ func (s *Store) openReaders(ctx context.Context, abs string) error {
 	if err := s.r.PingContext(ctx); err != nil {
 		return corrupt(s.path, err)
 	}
+	return nil
+}
+
+// prepareReads prepares the read statements; only once the schema is
+// known to be current, since they name its columns.
+func (s *Store) prepareReads(ctx context.Context) error {
 	if err := s.rs.prepare(ctx, s.r); err != nil {
 		return corrupt(s.path, err)
 	}

@@ -31,7 +31,7 @@ func (s *Store) Commit(ctx context.Context, res *runtime.Result) error {
 	args := []any{res.Step, res.Item, res.Fingerprint, boolInt(res.OK), jsonText(res.Output), failure,
 		res.Model, res.Rung, res.Attempts,
 		res.Usage.PromptTokens, res.Usage.OutputTokens, res.Usage.CachedTokens, res.Usage.ThinkingTokens,
-		res.Cost, res.Plan, runRef(res.RunID), nanos(res.At)}
+		res.Cost, res.Plan, runRef(res.RunID), nanos(res.At), res.Input}
 	err := s.do(ctx, func(t *txn) error {
 		_, err := t.exec(s.ws.result, args...)
 		return err
@@ -106,7 +106,7 @@ func scanResult(sc scanner) (*runtime.Result, error) {
 	)
 	err := sc.Scan(&r.Step, &r.Item, &r.Fingerprint, &ok, &output, &failure, &r.Model, &r.Rung, &r.Attempts,
 		&r.Usage.PromptTokens, &r.Usage.OutputTokens, &r.Usage.CachedTokens, &r.Usage.ThinkingTokens,
-		&r.Cost, &r.Plan, &runID, &at)
+		&r.Cost, &r.Plan, &runID, &at, &r.Input)
 	if err != nil {
 		return nil, err
 	}

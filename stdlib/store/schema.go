@@ -83,6 +83,11 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_by_item ON attempts(item, id);
 CREATE INDEX results_by_item ON results(item);
 `,
+	// v3: the hash of what an item brought to a step (its data and the
+	// outputs it read), so an item edited under the same id runs again.
+	`
+ALTER TABLE results ADD COLUMN input TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // schemaVersion is the version this build writes.

@@ -8,7 +8,7 @@ import (
 
 // resultCols is the column list every result query selects, in scanResult's order.
 const resultCols = `step, item, fingerprint, ok, output, failure, model, rung, attempts,
-	prompt_tokens, output_tokens, cached_tokens, thinking_tokens, cost, plan, run_id, at`
+	prompt_tokens, output_tokens, cached_tokens, thinking_tokens, cost, plan, run_id, at, input`
 
 // writeStmts are prepared once on the write connection and bound to each
 // batch transaction.
@@ -19,13 +19,14 @@ type writeStmts struct {
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return prepareAll(ctx, db, map[**sql.Stmt]string{
 		&w.result: `INSERT INTO results (` + resultCols + `)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (step, item, fingerprint) DO UPDATE SET
 				ok = excluded.ok, output = excluded.output, failure = excluded.failure,
 				model = excluded.model, rung = excluded.rung, attempts = excluded.attempts,
 				prompt_tokens = excluded.prompt_tokens, output_tokens = excluded.output_tokens,
 				cached_tokens = excluded.cached_tokens, thinking_tokens = excluded.thinking_tokens,
-				cost = excluded.cost, plan = excluded.plan, run_id = excluded.run_id, at = excluded.at`,
+				cost = excluded.cost, plan = excluded.plan, run_id = excluded.run_id, at = excluded.at,
+				input = excluded.input`,
 		&w.attempt: `INSERT INTO attempts (run_id, step, item, attempt, rung, model, request_key,
 				prompt, reply, status, error, prompt_tokens, output_tokens, cached_tokens,
 				thinking_tokens, cost, latency_ns, cached, at)
