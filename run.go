@@ -81,17 +81,22 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 	prog := p.Program
 
 	provider := opts.Provider
+	// The simulator compresses time: cache TTLs pass Window/60s as fast.
+	timeScale := 1.0
 	if provider == nil {
 		if opts.Sim || prog.Config.Provider == "sim" {
 			cfg := sim.DefaultConfig()
 			if opts.SimConfig != nil {
 				cfg = *opts.SimConfig
 			}
-			srv, err := sim.Start(ctx, cfg)
+			// Not stopped by ctx: a cancelled run still deletes its
+			// caches on it; Wait closes it.
+			srv, err := sim.Start(context.WithoutCancel(ctx), cfg)
 			if err != nil {
 				return nil, fmt.Errorf("starting the simulator: %w", err)
 			}
 			r.Sim = srv
+			timeScale = float64(cfg.Window) / float64(time.Minute)
 			r.closers = append(r.closers, srv.Close)
 			provider, err = gemini.New(ctx, gemini.Options{APIKey: "simulator", BaseURL: srv.URL()})
 			if err != nil {
@@ -103,6 +108,14 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 				return nil, err
 			}
 		}
+	}
+
+	// A compressed quota minute means a simulator compressing time the
+	// same way (llmpipe bench runs one as its own process): cache TTLs
+	// pass as fast there too. An in-process simulator's own window is
+	// known and wins, whatever the quota window.
+	if r.Sim == nil && opts.QuotaWindow > 0 {
+		timeScale = float64(opts.QuotaWindow) / float64(time.Minute)
 	}
 
 	var st runtime.Store
@@ -131,14 +144,18 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 	r.limiter = limiter
 
 	var cm runtime.CacheManager
-	if cp, ok := provider.(runtime.CacheProvider); ok && len(prog.Caches) > 0 {
-		if st != nil {
-			if _, err := caches.Sweep(ctx, cp, st); err != nil {
-				return nil, err
-			}
+	cp, canCache := provider.(runtime.CacheProvider)
+	if canCache && st != nil {
+		// Even when the edited pipeline has no cache block any more: a
+		// crash's leftovers bill storage until deleted.
+		if _, err := caches.Sweep(ctx, cp, st); err != nil {
+			return nil, err
 		}
+	}
+	if canCache && len(prog.Caches) > 0 {
 		mgr := caches.New(caches.Options{
 			Provider: cp, Store: st, Pipeline: p.Name(), Price: prices.priceOf,
+			TimeScale: timeScale,
 			OnEvent: func(e runtime.Event) {
 				if e.Time.IsZero() {
 					e.Time = time.Now()
@@ -190,6 +207,8 @@ func (r *Run) Wait(ctx context.Context) (*runtime.Summary, error) {
 		c := r.Caches.Costs()
 		sum.CacheCost = c.Creation + c.Storage
 		sum.Cost += sum.CacheCost
+		sum.CacheSaved = sum.CachedSaving - sum.CacheCost
+		sum.CachesCreated, sum.CachesInline = c.Caches, c.Inline
 	}
 	if cerr := r.close(); cerr != nil && err == nil {
 		err = cerr

@@ -34,6 +34,7 @@ type runFlags struct {
 	events      string
 	summary     string
 	quiet       bool
+	watch       bool // run only: apply saves of the file to the running run
 }
 
 func cmdRun(ctx context.Context, env *cmdEnv, args []string) int {
@@ -57,10 +58,19 @@ Examples:
   llmpipe run pipelines/extract_people.llmp --sim
   llmpipe run job.llmp --limit 100 --workers 8        # try the first 100 items
   llmpipe run job.llmp --sim --sim-invalid '*=0.3'    # a simulator that errs 30% of the time
-  llmpipe run job.llmp --events events.jsonl --summary summary.json`)
+  llmpipe run job.llmp --events events.jsonl --summary summary.json
+  llmpipe run job.llmp --watch    # edit prompts, checks, workers while it runs
+
+With --watch, each save of the file is checked and applied to items that
+start from then on; calls in flight finish under the version they started
+with, and each record's _meta.plan says which version produced it. Worker
+count, quotas and budget change at once. A file with errors changes
+nothing. Removing, renaming or adding a step, or changing sources or sinks,
+is refused until the run ends.`)
 	var rf runFlags
 	rf.simCfg = sim.DefaultConfig()
 	addRunFlags(fs, &rf)
+	fs.BoolVar(&rf.watch, "watch", false, "apply each save of the file to the running run (see above)")
 	pos, code, ok := parseArgs(env, fs, args)
 	if !ok {
 		return code
@@ -80,7 +90,7 @@ Examples:
 		env.errorf("%v", err)
 		return exitError
 	}
-	sum, err := runWithSignals(ctx, env, p, opts, rf.quiet)
+	sum, err := runLive(ctx, env, p, opts, rf.quiet, rf.watch)
 	if cerr := closeObs(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -129,6 +139,12 @@ func (rf *runFlags) options(args []string) (llmpipe.RunOptions, func() error, er
 
 // runWithSignals runs p with two-phase Ctrl-C and a progress display.
 func runWithSignals(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, opts llmpipe.RunOptions, quiet bool) (*runtime.Summary, error) {
+	return runLive(parent, env, p, opts, quiet, false)
+}
+
+// runLive is runWithSignals that, with watchFile, also applies saves of
+// the pipeline file to the running run.
+func runLive(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, opts llmpipe.RunOptions, quiet, watchFile bool) (*runtime.Summary, error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	r, err := p.Start(ctx, opts)
@@ -161,7 +177,14 @@ func runWithSignals(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, op
 	if !quiet {
 		wg.Go(func() { showProgress(env, r.Runner, done) })
 	}
+	// The watcher stops with the run: an edit after the last item has
+	// nothing left to apply to.
+	wctx, stopWatch := context.WithCancel(ctx)
+	if watchFile {
+		wg.Go(func() { watchAndReload(wctx, env, r, p) })
+	}
 	sum, err := r.Wait(ctx)
+	stopWatch()
 	close(done)
 	wg.Wait()
 	return sum, err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -132,7 +133,7 @@ Example:
 		env.errorf("show: name a .llmp file and an item id")
 		return exitUsage
 	}
-	_, s, code := openStoreFor(ctx, env, pos[0], *storePath)
+	p, s, code := openStoreFor(ctx, env, pos[0], *storePath)
 	if s == nil {
 		return code
 	}
@@ -152,7 +153,7 @@ Example:
 		if a.Cached {
 			src = "response cache"
 		}
-		fmt.Fprintf(w, "── %s · attempt %d · %s (rung %d) · %s · %s · $%.6f · %s\n", a.Step, a.Attempt, a.Model, a.Rung, src, a.Status, a.Cost, shortDuration(a.Latency))
+		fmt.Fprintf(w, "── %s · run #%d · attempt %d · %s (rung %d) · %s · %s · $%.6f · %s\n", a.Step, a.RunID, a.Attempt, a.Model, a.Rung, src, a.Status, a.Cost, shortDuration(a.Latency))
 		fmt.Fprintf(w, "   tokens: prompt %d (cached %d) · output %d · thinking %d\n", a.Usage.PromptTokens, a.Usage.CachedTokens, a.Usage.OutputTokens, a.Usage.ThinkingTokens)
 		fmt.Fprintf(w, "   prompt:\n%s\n", indent(clip(a.Prompt, *full), "     "))
 		if a.Reply != "" {
@@ -162,22 +163,41 @@ Example:
 			fmt.Fprintf(w, "   error: %s\n", a.Error)
 		}
 	}
+	current := map[string]string{} // step name → its fingerprint now
+	for _, step := range p.Program.Steps {
+		current[step.Name] = step.Fingerprint()
+	}
 	for _, r := range h.Results {
-		printResult(w, r)
+		printResult(w, r, r.Fingerprint == current[r.Step])
 	}
 	return exitOK
 }
 
-func printResult(w interface{ Write([]byte) (int, error) }, r runtime.Result) {
+// printResult prints a terminal result. A result stored under another
+// fingerprint than the step has now is stale: the next run will not use it,
+// which is what a user puzzled by a re-call needs to see.
+func printResult(w io.Writer, r runtime.Result, current bool) {
+	tag := ""
+	if !current {
+		tag = " (stale: the step has changed since; the next run redoes it)"
+	}
+	attempts := plural(r.Attempts, "attempt", "attempts")
 	if r.OK {
-		fmt.Fprintf(w, "== %s: ok by %s after %d attempts · $%.6f\n   output: %s\n", r.Step, r.Model, r.Attempts, r.Cost, r.Output)
+		fmt.Fprintf(w, "== %s: ok by %s after %s · $%.6f%s\n   output: %s\n", r.Step, r.Model, attempts, r.Cost, tag, r.Output)
 		return
 	}
 	msg := ""
 	if r.Failure != nil {
 		msg = r.Failure.Class.String() + ": " + r.Failure.Message
 	}
-	fmt.Fprintf(w, "== %s: FAILED after %d attempts · $%.6f\n   %s\n", r.Step, r.Attempts, r.Cost, msg)
+	fmt.Fprintf(w, "== %s: FAILED after %s · $%.6f%s\n   %s\n", r.Step, attempts, r.Cost, tag, msg)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // openStoreFor loads the pipeline and opens its store read-only.

@@ -107,6 +107,9 @@ func printSummary(w io.Writer, sum *runtime.Summary) {
 		costLine += fmt.Sprintf(" · every answer on the top rung: $%.4f", s.TopRungCost)
 	}
 	row("cost", "%s", costLine)
+	if line := cacheLine(sum); line != "" {
+		row("caches", "%s", line)
+	}
 	if s.LatencyP50 > 0 {
 		row("latency", "p50 %s · p90 %s · p99 %s per call", shortDuration(s.LatencyP50), shortDuration(s.LatencyP90), shortDuration(s.LatencyP99))
 	}
@@ -118,6 +121,32 @@ func printSummary(w io.Writer, sum *runtime.Summary) {
 		}
 		row("model", "%s: %s calls · %s 429s · %s", m, count(ms.Calls), count(ms.RateLimited), lim)
 	}
+}
+
+// cacheLine sums up the shared-context caches: what they cost, the tokens
+// they served and the net saving against sending their content inline
+// (negative when too few requests used them to pay for creation and
+// storage).
+func cacheLine(sum *runtime.Summary) string {
+	if sum.CachesCreated == 0 && sum.CachesInline == 0 {
+		return ""
+	}
+	parts := []string{}
+	if sum.CachesCreated > 0 {
+		parts = append(parts,
+			fmt.Sprintf("%d created", sum.CachesCreated),
+			fmt.Sprintf("$%.4f creation + storage", sum.CacheCost),
+			fmt.Sprintf("%s cached tokens", count(int64(sum.Usage.CachedTokens))))
+		if sum.CacheSaved >= 0 {
+			parts = append(parts, fmt.Sprintf("saved $%.4f against sending the content inline", sum.CacheSaved))
+		} else {
+			parts = append(parts, fmt.Sprintf("cost $%.4f more than sending the content inline", -sum.CacheSaved))
+		}
+	}
+	if sum.CachesInline > 0 {
+		parts = append(parts, fmt.Sprintf("%d sent inline (below the model's minimum cache size)", sum.CachesInline))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // count formats n with thousands separators.

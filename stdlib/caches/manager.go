@@ -14,7 +14,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -30,41 +29,41 @@ type Options struct {
 	// Price returns a model's prices, for creation and storage costs.
 	Price func(modelID string) interp.Price
 	Now   func() time.Time
+	// TimeScale is how much real time one nominal second takes on the
+	// provider: a simulator with a compressed minute (Window/60s) expires a
+	// 1 h TTL after Window×60 real seconds, so renewal must come sooner and
+	// storage is billed for the nominal time. 0 means 1.
+	TimeScale float64
 	// OnEvent receives cache_created, cache_renewed, cache_deleted and
-	// cache_fallback events.
+	// cache_fallback events, possibly from the renewal goroutine.
 	OnEvent func(runtime.Event)
 }
 
 // Manager implements runtime.CacheManager. It is safe for concurrent use.
+// Close must be called once the run is over: it ends the renewal goroutine
+// and waits for creations still in flight before deleting every cache.
 type Manager struct {
 	opts Options
 
 	mu      sync.Mutex
 	entries map[key]*entry
-	retired []*entry // re-created after vanishing; still billed for their lifetime
+	retired []*entry // vanished and re-created; still billed for their lifetime
+	closed  bool
+
+	wg       sync.WaitGroup // creations in flight and the renewal loop
+	loopOnce sync.Once
+	wake     chan struct{}   // a cache may be due sooner than the loop thinks
+	life     context.Context // cancelled by Close: ends the loop and its calls
+	stop     context.CancelFunc
 }
 
 // key includes the content, so an edited cache block (hot reload) gets a
 // cache of its own instead of the stale one.
 type key struct{ cache, model, content string }
 
-type entry struct {
-	ready chan struct{} // closed once creation finished
-	cache *interp.Cache
-	model string
-	id    string
-
-	// set before ready closes
-	name    string
-	inline  bool
-	err     error
-	tokens  int
-	created time.Time
-
-	mu      sync.Mutex // guards expires and renewal
-	expires time.Time
-	deleted time.Time
-}
+// errClosed answers a Get after Close: a cache created then would never be
+// deleted.
+var errClosed = errors.New("cache manager closed")
 
 // New returns a Manager.
 func New(opts Options) *Manager {
@@ -74,7 +73,17 @@ func New(opts Options) *Manager {
 	if opts.OnEvent == nil {
 		opts.OnEvent = func(runtime.Event) {}
 	}
-	return &Manager{opts: opts, entries: map[key]*entry{}}
+	if opts.TimeScale <= 0 {
+		opts.TimeScale = 1
+	}
+	life, stop := context.WithCancel(context.Background())
+	return &Manager{
+		opts:    opts,
+		entries: map[key]*entry{},
+		wake:    make(chan struct{}, 1),
+		life:    life,
+		stop:    stop,
+	}
 }
 
 // ContentID identifies a cache's content for one model.
@@ -83,107 +92,91 @@ func ContentID(c *interp.Cache, model string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// maxRecreate bounds how often one Get re-creates a cache that keeps
+// vanishing, so a provider that forgets caches at once cannot loop forever.
+const maxRecreate = 3
+
 // Get implements runtime.CacheManager.
 func (m *Manager) Get(ctx context.Context, c *interp.Cache, model string) (name, id string, inline bool, err error) {
-	cid := ContentID(c, model)
-	k := key{c.Name, model, cid}
+	k := key{c.Name, model, ContentID(c, model)}
+	for try := 0; ; try++ {
+		e, err := m.entry(k, c, model)
+		if err != nil {
+			return "", "", false, err
+		}
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return "", "", false, context.Cause(ctx)
+		}
+		if e.err != nil {
+			// Let a later item try again rather than failing every item.
+			m.forget(k, e)
+			return "", "", false, e.err
+		}
+		if e.inline {
+			return "", e.id, true, nil
+		}
+		err = m.use(ctx, e)
+		if isGone(err) && try < maxRecreate {
+			m.retire(ctx, k, e)
+			continue
+		}
+		if err != nil {
+			return "", "", false, err
+		}
+		return e.name, e.id, false, nil
+	}
+}
+
+// entry returns the entry for k, starting its creation if there is none.
+func (m *Manager) entry(k key, c *interp.Cache, model string) (*entry, error) {
 	m.mu.Lock()
-	e := m.entries[k]
-	if e == nil {
-		e = &entry{ready: make(chan struct{}), cache: c, model: model, id: cid}
-		m.entries[k] = e
-		m.mu.Unlock()
-		m.create(ctx, e)
-	} else {
-		m.mu.Unlock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errClosed
 	}
-	select {
-	case <-e.ready:
-	case <-ctx.Done():
-		return "", "", false, context.Cause(ctx)
+	if e := m.entries[k]; e != nil {
+		return e, nil
 	}
-	if e.err != nil {
-		// Let a later item try again rather than failing every item.
-		m.forget(k, e)
-		return "", "", false, e.err
-	}
-	if e.inline {
-		return "", e.id, true, nil
-	}
-	if err := m.renewIfDue(ctx, e); err != nil {
-		return "", "", false, err
-	}
-	return e.name, e.id, false, nil
-}
-
-func (m *Manager) create(ctx context.Context, e *entry) {
-	defer close(e.ready)
-	ttl := ttlOf(e.cache)
-	display := fmt.Sprintf("llmpipe-%s-%s", m.opts.Pipeline, e.cache.Name)
-	name, tokens, err := m.opts.Provider.CreateCache(ctx, e.model, display, e.cache.System, ttl)
-	if err != nil {
-		var pe *runtime.Error
-		if errors.As(err, &pe) && pe.TooSmall {
-			e.inline = true
-			m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheFallback, Cache: e.cache.Name, Model: e.model,
-				Message: "content is below the model's minimum cache size; sending it inline: " + pe.Message})
-			return
-		}
-		e.err = fmt.Errorf("creating cache %q for %s: %w", e.cache.Name, e.model, err)
-		return
-	}
-	now := m.opts.Now()
-	e.name, e.tokens, e.created = name, tokens, now
-	e.expires = now.Add(ttl)
-	if m.opts.Store != nil {
-		// Recorded so that a crash's leftover is deleted on the next start.
-		_ = m.opts.Store.SaveCache(context.WithoutCancel(ctx), runtime.CacheRecord{
-			Name: name, Cache: e.cache.Name, Model: e.model, Tokens: tokens, Created: now, Expires: e.expires})
-	}
-	m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheCreated, Cache: e.cache.Name, Model: e.model, Message: name,
-		Cost: m.creationCost(e)})
-}
-
-func ttlOf(c *interp.Cache) time.Duration {
-	if c.TTL > 0 {
-		return c.TTL
-	}
-	return time.Hour
-}
-
-// renewIfDue extends the TTL once less than a third of it is left, so a
-// request never names a cache about to expire. One caller renews; the
-// others wait on the entry's lock for the few milliseconds that takes.
-func (m *Manager) renewIfDue(ctx context.Context, e *entry) error {
-	ttl := ttlOf(e.cache)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.expires.Sub(m.opts.Now()) > ttl/3 {
-		return nil
-	}
-	if err := m.opts.Provider.UpdateCacheTTL(ctx, e.name, ttl); err != nil {
-		var pe *runtime.Error
-		if errors.As(err, &pe) && pe.CacheGone {
-			return err // the caller's request would fail the same way; Gone follows
-		}
-		return fmt.Errorf("renewing cache %q: %w", e.cache.Name, err)
-	}
-	e.expires = m.opts.Now().Add(ttl)
-	m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheRenewed, Cache: e.cache.Name, Model: e.model, Message: e.name})
-	return nil
+	e := &entry{ready: make(chan struct{}), cache: c, model: model, id: k.content}
+	m.entries[k] = e
+	m.wg.Add(1)
+	// The creation runs on its own so that an item cancelled while it waits
+	// returns at once, yet the cache, if the provider made it, is known and
+	// deleted by Close (which waits for this goroutine).
+	go func() {
+		defer m.wg.Done()
+		m.create(e)
+	}()
+	return e, nil
 }
 
 // Gone implements runtime.CacheManager: the next Get re-creates the cache.
-func (m *Manager) Gone(_ context.Context, c *interp.Cache, model, name string) {
+func (m *Manager) Gone(ctx context.Context, c *interp.Cache, model, name string) {
 	k := key{c.Name, model, ContentID(c, model)}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if e := m.entries[k]; e != nil && e.name == name {
-		delete(m.entries, k)
-		e.mu.Lock()
-		e.deleted = m.opts.Now()
-		e.mu.Unlock()
-		m.retired = append(m.retired, e)
+	e := m.entries[k]
+	m.mu.Unlock()
+	if e != nil && e.name == name {
+		m.retire(ctx, k, e)
+	}
+}
+
+// retire drops a vanished cache: it no longer costs storage, and nothing
+// is left to delete, so its store record goes too.
+func (m *Manager) retire(ctx context.Context, k key, e *entry) {
+	m.mu.Lock()
+	if m.entries[k] != e {
+		m.mu.Unlock()
+		return
+	}
+	delete(m.entries, k)
+	m.retired = append(m.retired, e)
+	m.mu.Unlock()
+	e.markDeleted(m.opts.Now())
+	if m.opts.Store != nil {
+		_ = m.opts.Store.ForgetCache(context.WithoutCancel(ctx), e.name)
 	}
 }
 
@@ -195,113 +188,68 @@ func (m *Manager) forget(k key, e *entry) {
 	m.mu.Unlock()
 }
 
+// deleteTimeout bounds each delete at the end of a run, so a provider that
+// hangs cannot keep a finished run from exiting.
+const deleteTimeout = 30 * time.Second
+
 // Close implements runtime.CacheManager: it deletes every cache this run
-// created, whether the run finished, failed or was cancelled.
+// created, whether the run finished, failed or was cancelled. Pass a
+// context that is not cancelled with the run (context.WithoutCancel).
 func (m *Manager) Close(ctx context.Context) {
 	m.mu.Lock()
-	var live []*entry
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.closed = true
+	m.stop()
+	m.mu.Unlock()
+	// Creations in flight finish first: their caches must be deleted too.
+	m.wg.Wait()
+
+	m.mu.Lock()
+	live := make([]*entry, 0, len(m.entries))
 	for _, e := range m.entries {
-		select {
-		case <-e.ready:
-			if e.name != "" {
-				live = append(live, e)
-			}
-		default:
+		if e.name != "" {
+			live = append(live, e)
 		}
 	}
 	m.mu.Unlock()
 	for _, e := range live {
-		err := m.opts.Provider.DeleteCache(ctx, e.name)
-		e.mu.Lock()
-		e.deleted = m.opts.Now()
-		e.mu.Unlock()
-		if err == nil && m.opts.Store != nil {
-			_ = m.opts.Store.ForgetCache(ctx, e.name)
-		}
-		msg := e.name
-		if err != nil {
-			msg = fmt.Sprintf("%s: %v", e.name, err)
-		}
-		m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheDeleted, Cache: e.cache.Name, Model: e.model, Message: msg})
+		m.delete(ctx, e)
 	}
 }
 
-// Sweep deletes caches that an earlier, crashed run recorded but never
-// deleted. Call it before a run starts.
-func Sweep(ctx context.Context, p runtime.CacheProvider, s runtime.Store) (int, error) {
-	recs, err := s.Caches(ctx)
+func (m *Manager) delete(ctx context.Context, e *entry) {
+	dctx, cancel := context.WithTimeout(ctx, deleteTimeout)
+	defer cancel()
+	err := m.opts.Provider.DeleteCache(dctx, e.name)
+	e.markDeleted(m.opts.Now())
+	msg := e.name
 	if err != nil {
-		return 0, fmt.Errorf("listing leftover caches: %w", err)
+		// The store record stays, so the next start tries again.
+		msg = e.name + ": " + err.Error()
+	} else if m.opts.Store != nil {
+		_ = m.opts.Store.ForgetCache(ctx, e.name)
 	}
-	n := 0
-	for _, r := range recs {
-		if err := p.DeleteCache(ctx, r.Name); err != nil {
-			return n, fmt.Errorf("deleting leftover cache %s: %w", r.Name, err)
-		}
-		if err := s.ForgetCache(ctx, r.Name); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheDeleted, Cache: e.cache.Name, Model: e.model, Message: msg})
 }
 
-// Costs is what the run's caches cost.
-type Costs struct {
-	Creation float64 // the content once per cache at the input price
-	Storage  float64 // tokens × hours lived × the storage price
-	Caches   int     // caches created (including re-creations)
-	Inline   int     // caches sent inline because they were too small
-}
-
-// Costs returns the caches' costs so far (storage up to now for live caches).
-func (m *Manager) Costs() Costs {
+// Peek returns the id Get would return for (cache, model), and whether the
+// content is known to go inline, without creating anything. The runtime
+// keys its response cache with it, so a reply stored by an earlier run is
+// found without paying for a cache creation first.
+func (m *Manager) Peek(c *interp.Cache, model string) (id string, inline bool) {
+	k := key{c.Name, model, ContentID(c, model)}
 	m.mu.Lock()
-	all := append([]*entry(nil), m.retired...)
-	for _, e := range m.entries {
-		all = append(all, e)
-	}
+	e := m.entries[k]
 	m.mu.Unlock()
-	var c Costs
-	now := m.opts.Now()
-	for _, e := range all {
+	if e != nil {
 		select {
 		case <-e.ready:
+			return k.content, e.inline
 		default:
-			continue
 		}
-		if e.inline {
-			c.Inline++
-			continue
-		}
-		if e.name == "" {
-			continue
-		}
-		c.Caches++
-		c.Creation += m.creationCost(e)
-		e.mu.Lock()
-		end := e.deleted
-		e.mu.Unlock()
-		if end.IsZero() {
-			end = now
-		}
-		c.Storage += StorageCost(m.price(e.model), e.tokens, end.Sub(e.created))
 	}
-	return c
-}
-
-func (m *Manager) price(model string) interp.Price {
-	if m.opts.Price == nil {
-		return interp.Price{}
-	}
-	return m.opts.Price(model)
-}
-
-func (m *Manager) creationCost(e *entry) float64 {
-	return float64(e.tokens) * m.price(e.model).InputPerM / 1e6
-}
-
-// StorageCost prices tokens stored for d.
-func StorageCost(p interp.Price, tokens int, d time.Duration) float64 {
-	return float64(tokens) * p.StoragePerMHour / 1e6 * d.Hours()
+	return k.content, false
 }

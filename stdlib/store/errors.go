@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -42,7 +43,9 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("store %s is damaged (%v): move it aside or run with --fresh --store NEW", e.Path, e.Err)
+	// quick_check reports one problem per line; keep the message on one.
+	cause := strings.Join(strings.Fields(e.Err.Error()), " ")
+	return fmt.Sprintf("store %s is damaged (%s): move it aside and run again, or pass --store NEW", e.Path, cause)
 }
 
 // Is makes errors.Is(err, ErrCorrupt) hold while Unwrap still exposes the cause.

@@ -94,7 +94,7 @@ func TestCorruptFile(t *testing.T) {
 				if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) {
 					t.Errorf("Open(ReadOnly=%v): %v, want a *CorruptError", ro, err)
 				}
-				if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--fresh") {
+				if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--store NEW") {
 					t.Errorf("message %q should name the file and the way out", err)
 				}
 			}

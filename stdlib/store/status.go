@@ -122,8 +122,11 @@ func (s *Store) stepStatus(ctx context.Context, st *Status) error {
 	if err != nil {
 		return err
 	}
-	err = s.query(ctx, `SELECT step, count(*), sum(prompt_tokens), sum(output_tokens),
-			sum(cached_tokens), sum(thinking_tokens), sum(cost)
+	// Answers from the response cache are journaled too, but they are
+	// not calls and cost nothing.
+	err = s.query(ctx, `SELECT step, sum(1 - cached), sum(prompt_tokens * (1 - cached)),
+			sum(output_tokens * (1 - cached)), sum(cached_tokens * (1 - cached)),
+			sum(thinking_tokens * (1 - cached)), sum(cost)
 		FROM attempts GROUP BY step`, nil,
 		func(rows *sql.Rows) error {
 			var name string

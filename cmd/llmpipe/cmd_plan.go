@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/llmpipe/llmpipe"
+	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime"
+	"github.com/llmpipe/llmpipe/stdlib"
+	"github.com/llmpipe/llmpipe/stdlib/caches"
+	"github.com/llmpipe/llmpipe/stdlib/catalog"
+)
+
+func cmdPlan(ctx context.Context, env *cmdEnv, args []string) int {
+	fs := newFlags(env, "plan", "FILE", `
+Show what a run of the pipeline would do, without calling any model: each
+source and how many items it holds, each step's ladder with prices and
+quotas (model block settings, else the built-in table for config.tier), its
+output, checks and retry settings, and for each cache the models that would
+create it, what creation and storage cost, and the break-even: how many
+requests per hour must use a cache for it to cost less than sending its
+content inline (storage ÷ (input − cached price)). Content below a model's
+minimum cache size is sent inline; the plan says so.
+
+Token counts of cache content are estimates (4 bytes a token).
+
+Example:
+  llmpipe plan pipelines/handbook_qa.llmp`)
+	pos, code, ok := parseArgs(env, fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		env.errorf("plan: name one .llmp file (see 'llmpipe plan --help')")
+		return exitUsage
+	}
+	p, err := llmpipe.Load(pos[0])
+	if err != nil {
+		printLoadError(env, err)
+		return exitError
+	}
+	printDiagnostics(env, p.Diagnostics, map[string][]byte{p.Path: p.Src})
+	printPlan(ctx, env.stdout, p)
+	return exitOK
+}
+
+// printPlan writes the plan of a checked pipeline.
+func printPlan(ctx context.Context, w io.Writer, p *llmpipe.Pipeline) {
+	prog := p.Program
+	tier := prog.Config.Tier
+	if tier == 0 {
+		tier = 1
+	}
+	fmt.Fprintf(w, "%s · quota tier %d\n", filepath.Base(p.Path), tier)
+	for _, s := range prog.Sources {
+		fmt.Fprintf(w, "\nsource %s · %s %s%s\n", s.Name, s.Kind, relPath(prog.Dir, s.Path), itemCount(ctx, s))
+	}
+	for _, st := range prog.Steps {
+		printStep(w, prog, st, tier)
+	}
+	for _, c := range prog.Caches {
+		printCache(w, prog, c)
+	}
+}
+
+func printStep(w io.Writer, prog *interp.Program, st *interp.Step, tier int) {
+	row := func(k, format string, a ...any) { fmt.Fprintf(w, "  %-8s "+format+"\n", append([]any{k}, a...)...) }
+	fmt.Fprintf(w, "\nstep %s\n", st.Name)
+	if st.FromSource != nil {
+		row("from", "source %s", st.FromSource.Name)
+	} else {
+		row("from", "step %s", st.FromStep.Name)
+	}
+	if st.Where != nil {
+		row("where", "%s", st.Where.Source)
+	}
+	for i, m := range st.Models {
+		label := ""
+		if i == 0 {
+			label = "models"
+		}
+		row(label, "%d. %s · %s · %s", i+1, modelName(m), priceText(m), quotaText(m, tier))
+	}
+	if st.Output != nil {
+		row("output", "%s", st.Output.Name)
+	} else {
+		row("output", "text")
+	}
+	row("checks", "%d", len(st.Checks))
+	r := st.Retry
+	feedback := "built-in feedback"
+	if r.Feedback != nil {
+		feedback = "own feedback"
+	}
+	row("retry", "%s · climb after %s · backoff %s..%s · %s · timeout %s",
+		plural(r.Attempts, "attempt", "attempts"), plural(r.EscalateAfter, "failed reply", "failed replies"),
+		planDuration(r.BackoffMin), planDuration(r.BackoffMax), feedback, planDuration(st.Timeout))
+	if st.Cache != nil {
+		row("cache", "%s", st.Cache.Name)
+	}
+}
+
+// printCache shows, for each model that may use the cache, what it costs and
+// how much use it needs to pay off.
+func printCache(w io.Writer, prog *interp.Program, c *interp.Cache) {
+	tokens := len(c.System) / 4
+	fmt.Fprintf(w, "\ncache %s · ~%s tokens · ttl %s\n", c.Name, count(int64(tokens)), planDuration(c.TTL))
+	models, first := cacheModels(prog, c)
+	if len(models) == 0 {
+		fmt.Fprintf(w, "  no step uses it\n")
+		return
+	}
+	for _, m := range models {
+		when := "created on the first call"
+		if !first[m.ID] {
+			when = "created only if an item climbs to it"
+		}
+		fmt.Fprintf(w, "  %s · %s\n", m.ID, cacheText(m, tokens, when))
+	}
+}
+
+// cacheModels lists the models of every step using c, once per id, and
+// which of them are some step's first rung (created for sure).
+func cacheModels(prog *interp.Program, c *interp.Cache) ([]*interp.Model, map[string]bool) {
+	var out []*interp.Model
+	first := map[string]bool{}
+	seen := map[string]bool{}
+	for _, st := range prog.Steps {
+		if st.Cache != c {
+			continue
+		}
+		for i, m := range st.Models {
+			if i == 0 {
+				first[m.ID] = true
+			}
+			if !seen[m.ID] {
+				seen[m.ID] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out, first
+}
+
+func cacheText(m *interp.Model, tokens int, when string) string {
+	entry, known := catalog.Lookup(m.ID)
+	if known && !entry.Caching && m.Price == nil {
+		return "no explicit caching for this model: content sent inline"
+	}
+	if known && tokens < entry.MinCacheTokens {
+		return fmt.Sprintf("below its minimum cache size (%s tokens): content sent inline", count(int64(entry.MinCacheTokens)))
+	}
+	p, ok := modelPrice(m)
+	if !ok {
+		return when + " · price unknown"
+	}
+	t := float64(tokens) / 1e6
+	parts := []string{
+		when,
+		fmt.Sprintf("creation $%.4f", t*p.InputPerM),
+		fmt.Sprintf("storage $%.4f/h", t*p.StoragePerMHour),
+		fmt.Sprintf("saves $%.4f per use", t*(p.InputPerM-p.CachedPerM)),
+	}
+	if be, ok := caches.BreakEven(p); ok {
+		parts = append(parts, fmt.Sprintf("break-even %.1f uses/h", be))
+	} else {
+		parts = append(parts, "never pays off (no cached discount)")
+	}
+	return strings.Join(parts, " · ")
+}
+
+func modelName(m *interp.Model) string {
+	if m.Name != "" && m.Name != m.ID {
+		return fmt.Sprintf("%s (%s)", m.ID, m.Name)
+	}
+	return m.ID
+}
+
+// modelPrice is the model block's price, else the catalog's.
+func modelPrice(m *interp.Model) (interp.Price, bool) {
+	if m.Price != nil {
+		return *m.Price, true
+	}
+	if c, ok := catalog.Lookup(m.ID); ok {
+		return c.Price, true
+	}
+	return interp.Price{}, false
+}
+
+func priceText(m *interp.Model) string {
+	p, ok := modelPrice(m)
+	if !ok {
+		return "price unknown"
+	}
+	return fmt.Sprintf("$%s in · $%s out · $%s cached per 1M tokens", dollars(p.InputPerM), dollars(p.OutputPerM), dollars(p.CachedPerM))
+}
+
+// quotaText is the model block's quota, else the tier table's.
+func quotaText(m *interp.Model, tier int) string {
+	lim := catalog.Limits{RPM: m.RPM, TPM: m.TPM, RPD: m.RPD}
+	if c, ok := catalog.Lookup(m.ID); ok {
+		t := c.Limits(tier)
+		if lim.RPM == 0 {
+			lim.RPM = t.RPM
+		}
+		if lim.TPM == 0 {
+			lim.TPM = t.TPM
+		}
+		if lim.RPD == 0 {
+			lim.RPD = t.RPD
+		}
+	}
+	part := func(n int, unit string) string {
+		if n == 0 {
+			return "no " + unit + " limit"
+		}
+		return count(int64(n)) + " " + unit
+	}
+	return strings.Join([]string{part(lim.RPM, "rpm"), part(lim.TPM, "tpm"), part(lim.RPD, "rpd")}, " · ")
+}
+
+// dollars prints a per-1M price with at least two decimals: 0.30, 0.125.
+func dollars(v float64) string {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	return whole + "." + frac
+}
+
+// itemCount is " · N items" when the source can count itself cheaply.
+func itemCount(ctx context.Context, s *interp.Source) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	src, err := stdlib.OpenSource(ctx, s)
+	if err != nil {
+		return " · cannot open: " + err.Error()
+	}
+	defer src.Close()
+	c, ok := src.(runtime.Counter)
+	if !ok {
+		return ""
+	}
+	n, err := c.Count(ctx)
+	if err != nil {
+		return ""
+	}
+	text := fmt.Sprintf(" · %s items", count(int64(n)))
+	if s.Limit > 0 && s.Limit < n {
+		text = fmt.Sprintf(" · %s items (limit %s)", count(int64(n)), count(int64(s.Limit)))
+	}
+	if s.Where != nil {
+		text += " before where"
+	}
+	return text
+}
+
+// planDuration drops zero units: 1h, 1m30s, 250ms.
+func planDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func relPath(dir, path string) string {
+	if r, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}

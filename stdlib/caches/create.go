@@ -1,0 +1,61 @@
+package caches
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime"
+)
+
+// createTimeout bounds one creation. It does not follow the item's context:
+// a cache the provider made must be known so that Close deletes it.
+const createTimeout = 2 * time.Minute
+
+func (m *Manager) create(e *entry) {
+	defer close(e.ready)
+	ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
+	defer cancel()
+	ttl := ttlOf(e.cache)
+	display := fmt.Sprintf("llmpipe-%s-%s", m.opts.Pipeline, e.cache.Name)
+	start := m.opts.Now()
+	name, tokens, err := m.opts.Provider.CreateCache(ctx, e.model, display, e.cache.System, ttl)
+	if err != nil {
+		var pe *runtime.Error
+		if errors.As(err, &pe) && pe.TooSmall {
+			e.inline = true
+			m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheFallback, Cache: e.cache.Name, Model: e.model,
+				Message: "content is below the model's minimum cache size; sending it inline: " + pe.Message})
+			return
+		}
+		e.err = fmt.Errorf("creating cache %q for %s: %w", e.cache.Name, e.model, err)
+		return
+	}
+	now := m.opts.Now()
+	e.name, e.tokens, e.created = name, tokens, now
+	// Counted from before the call: the provider's clock started no later.
+	e.expires = start.Add(m.real(ttl))
+	e.used = now
+	if m.opts.Store != nil {
+		// Recorded so that a crash's leftover is deleted on the next start.
+		_ = m.opts.Store.SaveCache(ctx, runtime.CacheRecord{
+			Name: name, Cache: e.cache.Name, Model: e.model, Tokens: tokens, Created: now, Expires: e.expires})
+	}
+	m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheCreated, Cache: e.cache.Name, Model: e.model, Message: name,
+		Cost: m.creationCost(e)})
+	m.startRenewal()
+}
+
+func ttlOf(c *interp.Cache) time.Duration {
+	if c.TTL > 0 {
+		return c.TTL
+	}
+	return time.Hour
+}
+
+// real converts a nominal duration to the provider's real time.
+func (m *Manager) real(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * m.opts.TimeScale)
+}
