@@ -19,6 +19,26 @@ import (
 // absent optional fields are nil and fields the schema does not declare are
 // dropped, so Value always has exactly the schema's fields.
 func (s *Schema) ParseReply(text string) (*Reply, error) {
+	if s != nil && s.Type != nil && len(s.Type.Fields) <= maxScanFields {
+		// Fast path: a reply that is exactly one clean JSON object.
+		var vals [maxScanFields]any
+		var has, typed [maxScanFields]bool
+		n := len(s.Type.Fields)
+		if scanFields(text, s.Type.Fields, vals[:n], has[:n], typed[:n]) {
+			if n > len(replyBlock{}.passed) {
+				return s.fill(&Reply{}, vals[:n], has[:n], typed[:n]), nil
+			}
+			b := &replyBlock{}
+			b.r.Passed = b.passed[:0:n]
+			return s.fill(&b.r, vals[:n], has[:n], typed[:n]), nil
+		}
+	}
+	return s.parseReplySlow(text)
+}
+
+// parseReplySlow is ParseReply through encoding/json: it recovers JSON from
+// fences and prose and words every error.
+func (s *Schema) parseReplySlow(text string) (*Reply, error) {
 	raw, recovered, err := extractJSON(text)
 	if err != nil {
 		return nil, err
@@ -36,9 +56,36 @@ func (s *Schema) ParseReply(text string) (*Reply, error) {
 		r.Value = obj
 		return r, nil
 	}
-	out := make(map[string]any, len(s.Type.Fields))
-	for _, f := range s.Type.Fields {
-		fv, present := obj[f.Name]
+	vals := make([]any, len(s.Type.Fields))
+	has := make([]bool, len(s.Type.Fields))
+	for i, f := range s.Type.Fields {
+		vals[i], has[i] = obj[f.Name]
+	}
+	return s.fill(r, vals, has, nil), nil
+}
+
+// replyBlock holds a Reply and the backing of its Passed list, so a small
+// schema's reply costs one allocation for both.
+type replyBlock struct {
+	r      Reply
+	passed [8]string
+}
+
+// maxScanFields bounds the schemas the fast path serves, so its per-field
+// scratch lives on the stack.
+const maxScanFields = 32
+
+// fill types the top-level fields (vals[i] is field i's decoded value, has[i]
+// whether the reply had it, typed[i] (if typed is not nil) whether vals[i]
+// is already converted) into r.Value, r.Passed and r.Failed.
+func (s *Schema) fill(r *Reply, vals []any, has, typed []bool) *Reply {
+	fields := s.Type.Fields
+	out := make(map[string]any, len(fields))
+	if cap(r.Passed) < len(fields) {
+		r.Passed = make([]string, 0, len(fields))
+	}
+	for i, f := range fields {
+		fv, present := vals[i], has[i]
 		switch {
 		case !present || fv == nil:
 			out[f.Name] = nil
@@ -49,19 +96,29 @@ func (s *Schema) ParseReply(text string) (*Reply, error) {
 			} else {
 				r.Failed = append(r.Failed, FieldError{Field: f.Name, Message: "must not be null"})
 			}
+		case typed != nil && typed[i]:
+			out[f.Name] = fv
+			r.Passed = append(r.Passed, f.Name)
 		default:
-			cv, msg := conform(f.Type, fv, "")
-			if msg != "" {
-				r.Failed = append(r.Failed, FieldError{Field: f.Name, Message: msg})
-				out[f.Name] = fv
-				continue
+			cv, ok := conformFast(f.Type, fv)
+			if !ok {
+				// Only a misfit pays for the words that describe it.
+				var msg string
+				if cv, msg = conform(f.Type, fv, ""); msg != "" {
+					r.Failed = append(r.Failed, FieldError{Field: f.Name, Message: msg})
+					out[f.Name] = fv
+					continue
+				}
 			}
 			out[f.Name] = cv
 			r.Passed = append(r.Passed, f.Name)
 		}
 	}
+	if len(r.Passed) == 0 {
+		r.Passed = nil
+	}
 	r.Value = out
-	return r, nil
+	return r
 }
 
 // extractJSON finds the JSON text in a reply: the whole reply, the inside
@@ -74,6 +131,9 @@ func extractJSON(text string) (string, bool, error) {
 	recovered := false
 	if inner, ok := stripFence(t); ok {
 		t, recovered = inner, true
+		if t == "" {
+			return "", false, errors.New("the reply is an empty code block; a JSON object was expected")
+		}
 	}
 	if json.Valid([]byte(t)) {
 		return t, recovered, nil
@@ -262,6 +322,83 @@ func conform(t *Type, v any, path string) (any, string) {
 		out[f.Name] = cv
 	}
 	return out, ""
+}
+
+// conformFast is conform without the messages: it accepts and converts
+// exactly what conform does, and allocates no words on the way.
+func conformFast(t *Type, v any) (any, bool) {
+	if v == nil {
+		return nil, false
+	}
+	switch t.Kind {
+	case KindString:
+		_, ok := v.(string)
+		return v, ok // v itself: boxing the string again would allocate
+	case KindEnum:
+		if s, ok := v.(string); ok {
+			for _, e := range t.Enum {
+				if s == e {
+					return v, true
+				}
+			}
+		}
+		return nil, false
+	case KindBool:
+		_, ok := v.(bool)
+		return v, ok
+	case KindInt, KindFloat:
+		if n, ok := v.(json.Number); ok {
+			return numberValue(t.Kind, n)
+		}
+		return nil, false
+	case KindList:
+		l, ok := v.([]any)
+		if !ok {
+			return nil, false
+		}
+		out := make([]any, len(l))
+		for i, e := range l {
+			if out[i], ok = conformFast(t.Elem, e); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	out := make(map[string]any, len(t.Fields))
+	for _, f := range t.Fields {
+		fv, present := m[f.Name]
+		if !present || fv == nil {
+			if !f.Optional {
+				return nil, false
+			}
+			out[f.Name] = nil
+			continue
+		}
+		if out[f.Name], ok = conformFast(f.Type, fv); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// numberValue converts n for an int (KindInt) or number field as conform
+// does: 30.0 is an integer written as a float; 3.5 is not.
+func numberValue(k TypeKind, n json.Number) (any, bool) {
+	if k == KindFloat {
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	if i, err := n.Int64(); err == nil {
+		return int(i), true
+	}
+	if f, err := n.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return int(f), true
+	}
+	return nil, false
 }
 
 func prefix(path string) string {

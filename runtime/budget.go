@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"sync"
 )
@@ -11,52 +12,79 @@ var ErrBudgetExceeded = errors.New("budget exceeded")
 
 // budget is a hard spending limit. Every call reserves its worst case
 // (estimated input + the maximum output at the model's prices) before it is
-// made, and settles to its real cost after; a call whose reservation does
-// not fit is not made. So spent never passes the limit, whatever the calls
-// in flight turn out to cost.
+// made, and settles to its real cost after; so spent never passes the
+// limit, whatever the calls in flight turn out to cost.
+//
+// A reservation that does not fit waits while other calls are in flight:
+// they usually settle far below their worst case and free room. Only when
+// nothing is reserved and it still does not fit is the budget exhausted.
 type budget struct {
 	mu        sync.Mutex
 	limit     float64 // 0: none
 	spent     float64
 	reserved  float64
+	inFlight  int
 	exhausted bool
+	settled   chan struct{} // closed and replaced whenever a call settles
 }
 
-func (b *budget) reserve(worst float64) bool {
-	if b == nil || b.limit <= 0 {
-		return true
-	}
+func (b *budget) reserve(ctx context.Context, worst float64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.exhausted || b.spent+b.reserved+worst > b.limit {
-		b.exhausted = true
-		return false
+	for {
+		if b.limit > 0 && b.exhausted {
+			return false
+		}
+		// Reservations are kept even without a limit, so that a limit set
+		// by a reload mid-run counts the calls already in flight.
+		if b.limit <= 0 || b.spent+b.reserved+worst <= b.limit {
+			b.reserved += worst
+			b.inFlight++
+			return true
+		}
+		if b.inFlight == 0 {
+			b.exhausted = true
+			return false
+		}
+		if b.settled == nil {
+			b.settled = make(chan struct{})
+		}
+		ch := b.settled
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			b.mu.Lock()
+			return false
+		}
+		b.mu.Lock()
 	}
-	b.reserved += worst
-	return true
 }
 
 func (b *budget) settle(worst, actual float64) {
-	if b == nil || b.limit <= 0 {
-		return
-	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.reserved -= worst
 	b.spent += actual
-	b.mu.Unlock()
+	b.inFlight--
+	if b.settled != nil {
+		close(b.settled)
+		b.settled = nil
+	}
 }
 
 func (b *budget) isExhausted() bool {
-	if b == nil || b.limit <= 0 {
-		return false
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.exhausted
+	return b.limit > 0 && b.exhausted
 }
 
 func (b *budget) setLimit(limit float64) {
 	b.mu.Lock()
 	b.limit = limit
+	if b.settled != nil {
+		close(b.settled)
+		b.settled = nil
+	}
 	b.mu.Unlock()
 }

@@ -35,7 +35,7 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 
 		estTokens := (len(req.System) + len(req.Prompt) + 3) / 4
 		worst := r.worstCost(model, estTokens, req.MaxOutputTokens)
-		if !r.bud.reserve(worst) {
+		if !r.bud.reserve(ctx, worst) {
 			r.Drain()
 			return nil, false, errAbandoned
 		}
@@ -86,8 +86,8 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 			}
 			return nil, false, errAbandoned
 		}
-		var pe *Error
-		if callErr != nil && errors.As(callErr, &pe) && pe.Class == ClassRateLimit {
+		pe := asError(callErr)
+		if pe != nil && pe.Class == ClassRateLimit {
 			r.stats.rateLimited.Add(1)
 			if permit != nil {
 				permit.RateLimited(pe)
@@ -164,6 +164,19 @@ func (r *Runner) peekRequest(it *itemRun, model *interp.Model) *Request {
 	req := r.baseRequest(it, model)
 	applyCache(req, it.step.Cache, "", id, inline)
 	return req
+}
+
+// asError is errors.As for *Error. Its target escapes to the heap, so it
+// lives here, where only a failed call pays for it.
+func asError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
 }
 
 // buildRequest assembles the request for the item's current rung.

@@ -54,7 +54,7 @@ func (r *Runner) execute(parent context.Context, p *plan) error {
 	// Under the lock, so that a concurrent SetWorkers either sees no stages
 	// (and the workers started here read the new count) or all of them.
 	r.stagesMu.Lock()
-	r.stages, r.workerCtx = stages, ctx
+	r.stages, r.workerCtx, r.sinkCtx = stages, ctx, context.WithoutCancel(ctx)
 	n := r.Workers()
 	for _, st := range stages {
 		st.grow(ctx, n)
@@ -220,6 +220,7 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, downs []*st
 	}
 	limit := r.sourceLimit(src)
 	admitted := 0
+	env := map[string]any{} // where and id see only item; reused, expr keeps no reference
 	for limit <= 0 || admitted < limit {
 		if r.draining() || ctx.Err() != nil {
 			return nil
@@ -231,9 +232,10 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, downs []*st
 		if err != nil {
 			return fmt.Errorf("reading source %q: %w", src.Name, err)
 		}
-		rec := &Record{ID: strconv.Itoa(it.Index), Item: it.Data, Outputs: map[string]any{}}
+		rec := &Record{Item: it.Data, Outputs: map[string]any{}}
+		idSet := false // the index is formatted only when no id expression gives one
 		if it.Err == nil {
-			env := map[string]any{interp.VarItem: it.Data}
+			env[interp.VarItem] = it.Data
 			if src.Where != nil {
 				keep, werr := src.Where.EvalBool(env)
 				if werr != nil {
@@ -249,10 +251,15 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, downs []*st
 						ierr = errors.New("id is nil")
 					}
 					it.Err = fmt.Errorf("id: %w", ierr)
+				} else if s, ok := v.(string); ok {
+					rec.ID, idSet = s, true
 				} else {
-					rec.ID = fmt.Sprint(v)
+					rec.ID, idSet = fmt.Sprint(v), true
 				}
 			}
+		}
+		if !idSet {
+			rec.ID = strconv.Itoa(it.Index)
 		}
 		admitted++
 		r.stats.read.Add(1)

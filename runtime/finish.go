@@ -31,8 +31,10 @@ func (r *Runner) succeed(ctx context.Context, st *stage, it *itemRun, model *int
 	}
 	r.stats.succeeded.Add(1)
 	r.stats.bump(r.stats.answeredBy, model.ID)
-	u := rec.Usage
-	r.emit(Event{Kind: EventItemSucceeded, Step: it.step.Name, Item: rec.ID, Model: model.ID, Attempt: it.attempt, Cost: rec.Cost, Usage: &u, Plan: rec.Plan})
+	if len(r.opts.Observers) > 0 { // &u escapes: skip the allocation when nobody listens
+		u := rec.Usage
+		r.emit(Event{Kind: EventItemSucceeded, Step: it.step.Name, Item: rec.ID, Model: model.ID, Attempt: it.attempt, Cost: rec.Cost, Usage: &u, Plan: rec.Plan})
+	}
 	st.send(ctx, rec)
 }
 

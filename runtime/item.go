@@ -221,7 +221,8 @@ func (r *Runner) retrying(ctx context.Context, it *itemRun, ae AttemptError) {
 
 // validate parses a reply and runs the checks. class < 0 means it passed.
 func (r *Runner) validate(step *interp.Step, env map[string]any, text string) (out any, failed []interp.FieldError, passed []string, class Class, msg string) {
-	out = text
+	textv := any(text) // boxed once, for out and for the checks' env
+	out = textv
 	if step.Output != nil {
 		reply, err := step.Output.ParseReply(text)
 		if err != nil {
@@ -239,12 +240,16 @@ func (r *Runner) validate(step *interp.Step, env map[string]any, text string) (o
 	if len(step.Checks) == 0 {
 		return out, nil, passed, -1, ""
 	}
-	cenv := make(map[string]any, len(env)+2)
-	for k, v := range env {
-		cenv[k] = v
-	}
-	cenv[interp.VarOutput] = out
-	cenv[interp.VarText] = text
+	// The checks see the item's own env plus output and text, added here
+	// and removed before returning: copying env cost a map per attempt.
+	// output and text are reserved names, so nothing is overwritten.
+	env[interp.VarOutput] = out
+	env[interp.VarText] = textv
+	defer func() {
+		delete(env, interp.VarOutput)
+		delete(env, interp.VarText)
+	}()
+	cenv := env
 	for _, c := range step.Checks {
 		ok, err := c.Expr.EvalBool(cenv)
 		field := c.Field

@@ -296,6 +296,11 @@ func TestBudgetStopsRun(t *testing.T) {
 	if sum.Succeeded == 0 || sum.Succeeded == 500 {
 		t.Fatalf("succeeded %d: the budget should stop the run part-way", sum.Succeeded)
 	}
+	// Reservations wait for calls in flight to settle, so the run stops only
+	// once the next call's worst case (about $0.0082) really does not fit.
+	if sum.Cost < 0.01-0.0083 {
+		t.Fatalf("stopped after spending $%.5f of $0.01: reservations should have waited for settlements", sum.Cost)
+	}
 	if int64(len(readJSONL(t, prog.Dir+"/out/ok.jsonl"))) != sum.Succeeded {
 		t.Fatal("every finished item must be written")
 	}

@@ -101,6 +101,7 @@ type Runner struct {
 	sinks       *sinkSet
 	workerGroup sync.WaitGroup  // stage workers, which SetWorkers may add to
 	workerCtx   context.Context // the run's own: workers that SetWorkers adds run under it
+	sinkCtx     context.Context // workerCtx without its cancel: a record being written is finished
 }
 
 // plan is the Program in force plus what the runtime derives from it.

@@ -98,7 +98,10 @@ func (r *Runner) deliver(ctx context.Context, rec *Record) {
 		r.fail(err)
 		return
 	}
-	wctx := context.WithoutCancel(ctx)
+	wctx := r.sinkCtx // made once per run: WithoutCancel allocates
+	if wctx == nil {
+		wctx = context.WithoutCancel(ctx)
+	}
 	for _, ls := range targets {
 		ls.mu.Lock()
 		err := ls.s.Write(wctx, rec)

@@ -29,8 +29,7 @@ type csvSink struct {
 	buf    bytes.Buffer
 	cw     *csv.Writer
 	row    []string
-	enc    *json.Encoder
-	jbuf   bytes.Buffer
+	enc    jsonAppender
 }
 
 func openCSVSink(sink *interp.Sink) (*csvSink, error) {
@@ -44,8 +43,6 @@ func openCSVSink(sink *interp.Sink) (*csvSink, error) {
 		}
 	}
 	s.cw = csv.NewWriter(&s.buf)
-	s.enc = json.NewEncoder(&s.jbuf)
-	s.enc.SetEscapeHTML(false)
 	w, err := createRecordWriter(sink.Path)
 	if err != nil {
 		return nil, err
@@ -148,11 +145,11 @@ func (s *csvSink) cell(v any) (string, error) {
 	case json.Number:
 		return x.String(), nil
 	}
-	s.jbuf.Reset()
-	if err := s.enc.Encode(v); err != nil {
+	s.enc.buf = s.enc.buf[:0]
+	if err := s.enc.value(v); err != nil {
 		return "", err
 	}
-	return string(bytes.TrimSuffix(s.jbuf.Bytes(), []byte{'\n'})), nil
+	return string(s.enc.buf), nil
 }
 
 // Close flushes the last batch and closes the file; it may be called more

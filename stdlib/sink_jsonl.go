@@ -1,10 +1,10 @@
 package stdlib
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"math"
 	"slices"
+	"strconv"
 
 	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime"
@@ -20,8 +20,7 @@ import (
 type jsonlSink struct {
 	sink *interp.Sink
 	w    *recordWriter
-	buf  bytes.Buffer
-	enc  *json.Encoder
+	enc  jsonAppender // its buf holds the record being encoded
 	keys []string
 }
 
@@ -30,10 +29,8 @@ func openJSONLSink(sink *interp.Sink) (*jsonlSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &jsonlSink{sink: sink, w: w}
-	s.enc = json.NewEncoder(&s.buf)
-	s.enc.SetEscapeHTML(false) // model text is full of <, > and &; keep it readable
-	return s, nil
+	// The appender never escapes HTML: model text is full of <, > and &.
+	return &jsonlSink{sink: sink, w: w}, nil
 }
 
 // recordMeta is the "_meta" object of a record.
@@ -69,53 +66,77 @@ func (s *jsonlSink) Write(_ context.Context, rec *runtime.Record) error {
 	if err := s.encode(rec); err != nil {
 		return writeErr(s.sink, err)
 	}
-	if err := s.w.write(s.buf.Bytes()); err != nil {
+	err := s.w.write(s.enc.buf)
+	if cap(s.enc.buf) > 1<<20 {
+		s.enc.buf = nil // one huge record passed; do not keep its memory
+	}
+	if err != nil {
 		return writeErr(s.sink, err)
 	}
 	return nil
 }
 
 func (s *jsonlSink) encode(rec *runtime.Record) error {
-	s.buf.Reset()
-	s.buf.WriteString(`{"id":`)
-	if err := s.value(rec.ID); err != nil {
-		return err
-	}
-	s.buf.WriteString(`,"item":`)
-	if err := s.value(rec.Item); err != nil {
+	e := &s.enc
+	e.buf = append(e.buf[:0], `{"id":`...)
+	e.buf = appendJSONString(e.buf, rec.ID)
+	e.buf = append(e.buf, `,"item":`...)
+	if err := e.object(rec.Item); err != nil {
 		return err
 	}
 	for _, k := range s.stepKeys(rec) {
-		s.buf.WriteByte(',')
-		if err := s.value(k); err != nil {
-			return err
-		}
-		s.buf.WriteByte(':')
-		if err := s.value(rec.Outputs[k]); err != nil {
+		e.buf = append(e.buf, ',')
+		e.buf = appendJSONString(e.buf, k)
+		e.buf = append(e.buf, ':')
+		if err := e.value(rec.Outputs[k]); err != nil {
 			return err
 		}
 	}
 	if rec.Failed {
-		s.buf.WriteString(`,"error":`)
-		if err := s.value(failureOf(rec)); err != nil {
+		// Rare, and holds times and classes: encoding/json's job.
+		e.buf = append(e.buf, `,"error":`...)
+		if err := e.fallback(failureOf(rec)); err != nil {
 			return err
 		}
 	}
-	s.buf.WriteString(`,"_meta":`)
-	if err := s.value(metaOf(rec)); err != nil {
-		return err
+	e.buf = append(e.buf, `,"_meta":`...)
+	if c := rec.Cost; math.IsNaN(c) || math.IsInf(c, 0) {
+		if err := e.fallback(metaOf(rec)); err != nil {
+			return err // encoding/json's error for a non-finite number
+		}
+	} else {
+		e.meta(rec)
 	}
-	s.buf.WriteString("}\n")
+	e.buf = append(e.buf, "}\n"...)
 	return nil
 }
 
-// value appends v as compact JSON (the Encoder's newline dropped).
-func (s *jsonlSink) value(v any) error {
-	if err := s.enc.Encode(v); err != nil {
-		return err
-	}
-	s.buf.Truncate(s.buf.Len() - 1)
-	return nil
+// meta appends the "_meta" object: recordMeta's encoding, written out by
+// hand because every record has one.
+// rec.Cost must be finite.
+func (a *jsonAppender) meta(rec *runtime.Record) {
+	a.buf = append(a.buf, `{"model":`...)
+	a.buf = appendJSONString(a.buf, rec.Model)
+	a.buf = append(a.buf, `,"rung":`...)
+	a.buf = strconv.AppendInt(a.buf, int64(rec.Rung), 10)
+	a.buf = append(a.buf, `,"attempts":`...)
+	a.buf = strconv.AppendInt(a.buf, int64(rec.Attempts), 10)
+	a.buf = append(a.buf, `,"cost":`...)
+	a.buf = appendJSONFloat(a.buf, rec.Cost)
+	u := rec.Usage
+	a.buf = append(a.buf, `,"tokens":{"prompt":`...)
+	a.buf = strconv.AppendInt(a.buf, int64(u.PromptTokens), 10)
+	a.buf = append(a.buf, `,"output":`...)
+	a.buf = strconv.AppendInt(a.buf, int64(u.OutputTokens), 10)
+	a.buf = append(a.buf, `,"cached":`...)
+	a.buf = strconv.AppendInt(a.buf, int64(u.CachedTokens), 10)
+	a.buf = append(a.buf, `,"thinking":`...)
+	a.buf = strconv.AppendInt(a.buf, int64(u.ThinkingTokens), 10)
+	a.buf = append(a.buf, `},"plan":`...)
+	a.buf = strconv.AppendInt(a.buf, int64(rec.Plan), 10)
+	a.buf = append(a.buf, `,"cached":`...)
+	a.buf = strconv.AppendBool(a.buf, rec.Cached)
+	a.buf = append(a.buf, '}')
 }
 
 // stepKeys lists the outputs of rec in pipeline order, then any that

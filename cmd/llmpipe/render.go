@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,7 +102,7 @@ func printSummary(w io.Writer, sum *runtime.Summary) {
 	row("tokens", "prompt %s (cached %s) · output %s · thinking %s", count(int64(u.PromptTokens)), count(int64(u.CachedTokens)), count(int64(u.OutputTokens)), count(int64(u.ThinkingTokens)))
 	costLine := fmt.Sprintf("$%.4f", s.Cost)
 	if sum.Budget > 0 {
-		costLine += fmt.Sprintf(" of $%.2f budget", sum.Budget)
+		costLine += " of $" + strconv.FormatFloat(sum.Budget, 'f', -1, 64) + " budget"
 	}
 	if s.TopRungCost > 0 {
 		costLine += fmt.Sprintf(" · every answer on the top rung: $%.4f", s.TopRungCost)

@@ -22,7 +22,7 @@ const itemHeader = "x-llmpipe-item"
 // already holds the system instruction, and the API refuses a request that
 // sets both (400, fatal).
 func (p *Provider) Generate(ctx context.Context, req *runtime.Request) (*runtime.Response, error) {
-	cfg, err := buildConfig(req)
+	cfg, err := buildConfig(req, &p.schemas)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (p *Provider) Generate(ctx context.Context, req *runtime.Request) (*runtime
 }
 
 // buildConfig maps a runtime.Request onto the SDK's per-call config.
-func buildConfig(req *runtime.Request) (*genai.GenerateContentConfig, error) {
+func buildConfig(req *runtime.Request, schemas *schemaCache) (*genai.GenerateContentConfig, error) {
 	cfg := &genai.GenerateContentConfig{
 		// Per call, not per client: one client serves every item at once.
 		HTTPOptions: &genai.HTTPOptions{
@@ -66,7 +66,7 @@ func buildConfig(req *runtime.Request) (*genai.GenerateContentConfig, error) {
 		cfg.ThinkingConfig = &genai.ThinkingConfig{ThinkingBudget: genai.Ptr(int32(*req.ThinkingBudget))}
 	}
 	if req.Schema != nil {
-		s, err := toSchema(req.Schema)
+		s, err := schemas.get(req.SchemaID, req.Schema)
 		if err != nil {
 			// A schema the API cannot take fails every attempt alike.
 			return nil, &runtime.Error{Class: runtime.ClassFatal, Message: err.Error(), Err: err}

@@ -33,7 +33,8 @@ type Options struct {
 
 // Provider calls Gemini. It is safe for concurrent use.
 type Provider struct {
-	client *genai.Client
+	client  *genai.Client
+	schemas schemaCache
 }
 
 var (

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"strings"
@@ -219,6 +220,6 @@ func (s *Server) succeed(c *call, text, finish string, truncate bool) {
 
 // hasJSON reports whether an optional field was sent with content.
 func hasJSON(raw []byte) bool {
-	s := strings.TrimSpace(string(raw))
-	return s != "" && s != "null" && s != "[]" && s != "{}"
+	s := bytes.TrimSpace(raw)
+	return len(s) > 0 && string(s) != "null" && string(s) != "[]" && string(s) != "{}"
 }

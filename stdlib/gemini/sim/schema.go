@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // schema is the subset of Gemini's OpenAPI schema and of JSON Schema that
@@ -286,30 +285,42 @@ func (p *schemaParser) parseProps(s *schema, raw json.RawMessage, ordering []str
 }
 
 // schemaCache memoises parsed schemas: a batch sends the same few schemas
-// millions of times. It stops growing past maxCachedSchemas.
+// millions of times. It stops growing past maxCachedSchemas. A map per
+// dialect under a read lock lets a hit look up string(raw) without copying
+// the bytes.
 type schemaCache struct {
-	m sync.Map // string(dialect+raw) -> *schema
-	n atomic.Int64
+	mu   sync.RWMutex
+	m    [2]map[string]*schema // [0] responseSchema, [1] responseJsonSchema
+	size int
 }
 
 const maxCachedSchemas = 4096
 
 func (c *schemaCache) get(raw json.RawMessage, jsonSchema bool) (*schema, error) {
-	key := string(raw)
+	d := 0
 	if jsonSchema {
-		key = "j" + key
-	} else {
-		key = "o" + key
+		d = 1
 	}
-	if s, ok := c.m.Load(key); ok {
-		return s.(*schema), nil
+	c.mu.RLock()
+	s, ok := c.m[d][string(raw)]
+	c.mu.RUnlock()
+	if ok {
+		return s, nil
 	}
 	s, err := parseSchema(raw, jsonSchema)
 	if err != nil {
 		return nil, err
 	}
-	if c.n.Add(1) <= maxCachedSchemas {
-		c.m.Store(key, s)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.size < maxCachedSchemas {
+		if c.m[d] == nil {
+			c.m[d] = map[string]*schema{}
+		}
+		if _, dup := c.m[d][string(raw)]; !dup {
+			c.m[d][string(raw)] = s
+			c.size++
+		}
 	}
 	return s, nil
 }

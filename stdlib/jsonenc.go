@@ -1,0 +1,269 @@
+package stdlib
+
+// A JSON encoder for the value shapes records hold. encoding/json reflects
+// over every map[string]any and boxes its keys through reflect.Value, which
+// made the sink the largest allocator on the S1 hot path (about a fifth of all
+// allocations). This one appends straight into a reused buffer and produces
+// the same bytes as an encoding/json Encoder with SetEscapeHTML(false):
+// sorted map keys, the same string escaping (invalid UTF-8 becomes U+FFFD,
+// U+2028 and U+2029 are escaped) and the same float formatting. Types it does
+// not know go to encoding/json. A differential fuzz test holds it to that.
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// jsonAppender appends JSON to buf. It is not safe for concurrent use; a sink
+// owns one.
+type jsonAppender struct {
+	buf  []byte
+	keys []string // sort scratch, used as a stack by nested maps
+
+	fb  bytes.Buffer // fallback output of encoding/json
+	enc *json.Encoder
+}
+
+// value appends v as compact JSON.
+func (a *jsonAppender) value(v any) error {
+	switch x := v.(type) {
+	case nil:
+		a.buf = append(a.buf, "null"...)
+	case string:
+		a.buf = appendJSONString(a.buf, x)
+	case map[string]any:
+		return a.object(x)
+	case []any:
+		if x == nil {
+			a.buf = append(a.buf, "null"...)
+			return nil
+		}
+		a.buf = append(a.buf, '[')
+		for i, e := range x {
+			if i > 0 {
+				a.buf = append(a.buf, ',')
+			}
+			if err := a.value(e); err != nil {
+				return err
+			}
+		}
+		a.buf = append(a.buf, ']')
+	case []string:
+		if x == nil {
+			a.buf = append(a.buf, "null"...)
+			return nil
+		}
+		a.buf = append(a.buf, '[')
+		for i, e := range x {
+			if i > 0 {
+				a.buf = append(a.buf, ',')
+			}
+			a.buf = appendJSONString(a.buf, e)
+		}
+		a.buf = append(a.buf, ']')
+	case bool:
+		a.buf = strconv.AppendBool(a.buf, x)
+	case int:
+		a.buf = strconv.AppendInt(a.buf, int64(x), 10)
+	case int64:
+		a.buf = strconv.AppendInt(a.buf, x, 10)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return a.fallback(v) // encoding/json's UnsupportedValueError
+		}
+		a.buf = appendJSONFloat(a.buf, x)
+	case json.Number:
+		if x == "" {
+			a.buf = append(a.buf, '0') // as encoding/json writes an empty Number
+			return nil
+		}
+		if !isJSONNumber(string(x)) {
+			return a.fallback(v) // let encoding/json word the error
+		}
+		a.buf = append(a.buf, x...)
+	case json.RawMessage:
+		if x == nil {
+			a.buf = append(a.buf, "null"...)
+			return nil
+		}
+		return a.fallback(v) // compacted and validated as encoding/json does
+	default:
+		return a.fallback(v)
+	}
+	return nil
+}
+
+// object writes a map with its keys sorted. The keys are pushed on a.keys
+// and popped on return, so nested maps share one scratch slice.
+func (a *jsonAppender) object(m map[string]any) error {
+	if m == nil {
+		a.buf = append(a.buf, "null"...)
+		return nil
+	}
+	base := len(a.keys)
+	for k := range m {
+		a.keys = append(a.keys, k)
+	}
+	slices.Sort(a.keys[base:])
+	a.buf = append(a.buf, '{')
+	for i := base; i < base+len(m); i++ {
+		k := a.keys[i] // re-read: a nested map may have grown a.keys
+		if i > base {
+			a.buf = append(a.buf, ',')
+		}
+		a.buf = appendJSONString(a.buf, k)
+		a.buf = append(a.buf, ':')
+		if err := a.value(m[k]); err != nil {
+			a.keys = a.keys[:base]
+			return err
+		}
+	}
+	clear(a.keys[base:]) // drop the strings so the scratch does not pin them
+	a.keys = a.keys[:base]
+	a.buf = append(a.buf, '}')
+	return nil
+}
+
+// fallback encodes v with encoding/json, HTML escaping off.
+func (a *jsonAppender) fallback(v any) error {
+	if a.enc == nil {
+		a.enc = json.NewEncoder(&a.fb)
+		a.enc.SetEscapeHTML(false)
+	}
+	a.fb.Reset()
+	if err := a.enc.Encode(v); err != nil {
+		return err
+	}
+	a.buf = append(a.buf, bytes.TrimSuffix(a.fb.Bytes(), []byte{'\n'})...)
+	return nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// jsonSafe marks the ASCII bytes that go into a JSON string as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendJSONString appends s quoted, escaped as encoding/json does with
+// HTML escaping off.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 end a line in JavaScript; encoding/json escapes
+		// them whatever the HTML setting.
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendJSONFloat formats f as encoding/json does: the shortest repr, in
+// exponent form only for very small or large magnitudes, with a two-digit
+// negative exponent trimmed (1e-07 → 1e-7). f must be finite.
+func appendJSONFloat(dst []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+// isJSONNumber reports whether s is a number in JSON's grammar.
+func isJSONNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	}
+	return i == len(s)
+}
