@@ -32,20 +32,10 @@ Token counts of cache content are estimates (4 bytes a token).
 
 Example:
   llmpipe plan pipelines/handbook_qa.llmp`)
-	pos, code, ok := parseArgs(env, fs, args)
+	p, code, ok := pipelineArg(env, fs, args)
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		env.errorf("plan: name one .llmp file (see 'llmpipe plan --help')")
-		return exitUsage
-	}
-	p, err := llmpipe.Load(pos[0])
-	if err != nil {
-		printLoadError(env, err)
-		return exitError
-	}
-	printDiagnostics(env, p.Diagnostics, map[string][]byte{p.Path: p.Src})
 	printPlan(ctx, env.stdout, p)
 	return exitOK
 }

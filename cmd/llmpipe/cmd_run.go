@@ -71,20 +71,10 @@ is refused until the run ends.`)
 	rf.simCfg = sim.DefaultConfig()
 	addRunFlags(fs, &rf)
 	fs.BoolVar(&rf.watch, "watch", false, "apply each save of the file to the running run (see above)")
-	pos, code, ok := parseArgs(env, fs, args)
+	p, code, ok := pipelineArg(env, fs, args)
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		env.errorf("run: name one .llmp file (see 'llmpipe run --help')")
-		return exitUsage
-	}
-	p, err := llmpipe.Load(pos[0])
-	if err != nil {
-		printLoadError(env, err)
-		return exitError
-	}
-	printDiagnostics(env, p.Diagnostics, map[string][]byte{p.Path: p.Src})
 	opts, closeObs, err := rf.options(args)
 	if err != nil {
 		env.errorf("%v", err)

@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	_ "time/tzdata" // quota days reset at midnight Pacific, even without a tz database
+
+	"github.com/llmpipe/llmpipe"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -163,4 +165,24 @@ func cmdVersion(_ context.Context, env *cmdEnv, args []string) int {
 	}
 	fmt.Fprintf(env.stdout, "llmpipe %s\n", version)
 	return exitOK
+}
+
+// pipelineArg parses flags, takes exactly one .llmp argument and loads it,
+// printing its diagnostics (warnings too). ok=false means: return code.
+func pipelineArg(env *cmdEnv, fs *flag.FlagSet, args []string) (p *llmpipe.Pipeline, code int, ok bool) {
+	pos, code, ok := parseArgs(env, fs, args)
+	if !ok {
+		return nil, code, false
+	}
+	if len(pos) != 1 {
+		env.errorf("%s: name one .llmp file (see 'llmpipe %s --help')", fs.Name(), fs.Name())
+		return nil, exitUsage, false
+	}
+	p, err := llmpipe.Load(pos[0])
+	if err != nil {
+		printLoadError(env, err)
+		return nil, exitError, false
+	}
+	printDiagnostics(env, p.Diagnostics, map[string][]byte{p.Path: p.Src})
+	return p, exitOK, true
 }
