@@ -294,7 +294,9 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	}
 	if err == nil && sum.Outcome == OutcomeBudget {
 		// The budget as written: "%.2f" would show $0.0005 as $0.00.
-		err = fmt.Errorf("%w: spent $%.4f of $%s", ErrBudgetExceeded, sum.Cost, strconv.FormatFloat(sum.Budget, 'f', -1, 64))
+		// Six decimals: at four, a spend just under a small budget would
+		// print as the budget itself.
+		err = fmt.Errorf("%w: spent $%.6f of $%s", ErrBudgetExceeded, sum.Cost, strconv.FormatFloat(sum.Budget, 'f', -1, 64))
 	}
 	return sum, err
 }
