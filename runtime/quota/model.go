@@ -15,6 +15,7 @@ const (
 	learnFloor   = 0.05  // the learned fraction never drops below this
 	learnGrowth  = 0.005 // fraction of the configured limit regained per quiet window
 	jitterShare  = 0.01  // per-minute 429s up to this share of calls do not lower the learned limit
+	bareShare    = 0.03  // bare 429s up to this share of calls do not shrink concurrency
 	ewmaLatency  = 0.05  // weight of one call's latency in the mean
 	ewmaTokens   = 0.1   // weight of one call's counted/estimated ratio
 	minRatio     = 0.1   // bounds on the token correction ratio

@@ -127,7 +127,12 @@ func (p Permit) RateLimited(info RateLimit) {
 	// is news already acted on.
 	if info.Bare() {
 		m.bare++
-		if p.sent >= m.bareCut {
+		// A few bare 429s are the server's noise (Gemini sends them when
+		// it is busy, whatever the caller does); shrinking concurrency
+		// for each would starve the model. A steady share of them is a
+		// real capacity limit.
+		m.hist.addLimited(now, true)
+		if p.sent >= m.bareCut && m.hist.limitedShare(now, true) > bareShare {
 			n := m.concurrencyCap()
 			if n == 0 {
 				n = int(m.inflight.Load()) + 1
@@ -153,8 +158,8 @@ func (p Permit) RateLimited(info RateLimit) {
 	}
 	learn := false
 	if minuteAxis {
-		m.hist.addLimited(now)
-		learn = m.hist.limitedShare(now) > jitterShare
+		m.hist.addLimited(now, false)
+		learn = m.hist.limitedShare(now, false) > jitterShare
 	}
 	perMinute := false
 	for _, a := range info.Axes {

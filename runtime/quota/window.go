@@ -13,6 +13,7 @@ type history struct {
 	sent  [slots]int64  // calls admitted
 	toks  [slots]int64  // prompt tokens counted at completion
 	lim   [slots]int64  // per-minute 429s received
+	bare  [slots]int64  // 429s without details received
 }
 
 func (h *history) reset(window time.Duration) {
@@ -26,7 +27,7 @@ func (h *history) slot(t time.Duration) int {
 	i := int(n % slots)
 	switch {
 	case h.idx[i] < n:
-		h.idx[i], h.sent[i], h.toks[i], h.lim[i] = n, 0, 0, 0
+		h.idx[i], h.sent[i], h.toks[i], h.lim[i], h.bare[i] = n, 0, 0, 0, 0
 	case h.idx[i] > n:
 		return -1
 	}
@@ -59,21 +60,31 @@ func (h *history) sums(now time.Duration) (sent, toks int64) {
 	return sent, toks
 }
 
-func (h *history) addLimited(t time.Duration) {
+// addLimited counts a 429 at t, bare (no details) or naming a per-minute
+// quota.
+func (h *history) addLimited(t time.Duration, bare bool) {
 	if i := h.slot(t); i >= 0 {
-		h.lim[i]++
+		if bare {
+			h.bare[i]++
+		} else {
+			h.lim[i]++
+		}
 	}
 }
 
-// limitedShare is the per-minute 429s over the calls admitted in the last
-// window.
-func (h *history) limitedShare(now time.Duration) float64 {
+// limitedShare is the 429s of one kind (bare or per-minute) over the calls
+// admitted in the last window.
+func (h *history) limitedShare(now time.Duration, bare bool) float64 {
 	cur := int64(now / h.width)
 	var sent, lim int64
 	for i := range slots {
 		if h.idx[i] > cur-slots && h.idx[i] <= cur {
 			sent += h.sent[i]
-			lim += h.lim[i]
+			if bare {
+				lim += h.bare[i]
+			} else {
+				lim += h.lim[i]
+			}
 		}
 	}
 	if sent == 0 {
