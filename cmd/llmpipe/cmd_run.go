@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -84,7 +86,50 @@ is refused until the run ends.`)
 	if cerr := closeObs(); cerr != nil && err == nil {
 		err = cerr
 	}
-	return finishRun(env, &rf, sum, err)
+	code = finishRun(env, &rf, sum, err)
+	if sum != nil {
+		printOutputs(env, p)
+	}
+	return code
+}
+
+// printOutputs names the files the run wrote, as paths the user can open.
+func printOutputs(env *cmdEnv, p *llmpipe.Pipeline) {
+	wd, _ := os.Getwd()
+	var paths []string
+	for _, s := range p.Program.Sinks {
+		paths = append(paths, s.Path)
+	}
+	for _, s := range p.Program.Steps {
+		paths = append(paths, filepath.Join(filepath.Dir(firstSinkPath(p)), s.Name+".failed.jsonl"))
+	}
+	seen := map[string]bool{}
+	var shown []string
+	for _, path := range paths {
+		if seen[path] {
+			continue
+		}
+		seen[path] = true
+		if info, err := os.Stat(path); err != nil || info.Size() == 0 {
+			continue
+		}
+		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+			path = rel
+		}
+		shown = append(shown, path)
+	}
+	if len(shown) > 0 {
+		fmt.Fprintf(env.stderr, "  %-12s %s\n", "outputs", strings.Join(shown, " · "))
+	}
+}
+
+// firstSinkPath is where the runtime puts default failed files (beside the
+// first sink, else out/ beside the pipeline).
+func firstSinkPath(p *llmpipe.Pipeline) string {
+	if len(p.Program.Sinks) > 0 {
+		return p.Program.Sinks[0].Path
+	}
+	return filepath.Join(p.Program.Dir, "out", "x")
 }
 
 func addRunFlags(fs *flag.FlagSet, rf *runFlags) {
