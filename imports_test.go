@@ -34,8 +34,7 @@ func TestImportDirection(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		// internal/deps only pins modules for go.mod (build tag "tools").
-		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || path == "internal/deps") && path != "." {
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != "." {
 			return filepath.SkipDir
 		}
 		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
