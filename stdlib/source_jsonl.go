@@ -1,75 +1,16 @@
 package stdlib
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/llmpipe/llmpipe/interp"
-	"github.com/llmpipe/llmpipe/runtime"
 )
 
-// jsonlSource reads one JSON object per line.
-type jsonlSource struct {
-	src   *interp.Source
-	f     *os.File
-	lr    *lineReader
-	index int
-}
-
-func openJSONL(src *interp.Source) (*jsonlSource, error) {
-	f, err := os.Open(src.Path)
-	if err != nil {
-		return nil, err
-	}
-	return &jsonlSource{src: src, f: f, lr: newLineReader(f)}, nil
-}
-
-// Next returns the next non-blank line as an item; a line that is not one
-// JSON object is an item with Err set.
-func (s *jsonlSource) Next(ctx context.Context) (*runtime.Item, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for {
-		b, err := s.lr.next()
-		var long *lineTooLongError
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil, io.EOF
-		case errors.As(err, &long):
-			s.index++
-			return &runtime.Item{Index: s.index, Line: s.lr.line, Err: fmt.Errorf("line %d: %w", s.lr.line, err)}, nil
-		case err != nil:
-			return nil, nextErr(s.src, err)
-		}
-		if isBlank(b) {
-			continue
-		}
-		s.index++
-		it := &runtime.Item{Index: s.index, Line: s.lr.line}
-		it.Data, it.Err = decodeObject(b)
-		if it.Err != nil {
-			it.Err = fmt.Errorf("line %d: %w", s.lr.line, it.Err)
-		}
-		return it, nil
-	}
-}
-
-// Close closes the file; it may be called more than once.
-func (s *jsonlSource) Close() error { return closeOnce(&s.f) }
-
-// Count returns the number of lines, an upper bound of the items (blank lines
-// are counted).
-func (s *jsonlSource) Count(ctx context.Context) (int, error) {
-	n, err := countLines(ctx, s.src.Path)
-	if err != nil {
-		return 0, countErr(s.src, err)
-	}
-	return n, nil
+// openJSONL reads one JSON object per line.
+func openJSONL(src *interp.Source) (*lineSource, error) {
+	return openLineSource(src, func(b []byte, _ int) (map[string]any, error) { return decodeObject(b) })
 }
 
 // decodeObject decodes b as exactly one JSON object with normalised numbers.

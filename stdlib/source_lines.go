@@ -11,26 +11,36 @@ import (
 	"github.com/llmpipe/llmpipe/runtime"
 )
 
-// linesSource yields every non-blank line of a text file as
-// {"text": line, "line": number}. Lines holding only white space are skipped
-// like empty ones: they would only make empty prompts.
-type linesSource struct {
-	src   *interp.Source
-	f     *os.File
-	lr    *lineReader
-	index int
+// lineSource yields one item per non-blank line of a file; decode turns a
+// line into the item's data (jsonl: one JSON object; lines: its text). Lines
+// holding only white space are skipped like empty ones: they would only make
+// empty prompts or parse errors.
+type lineSource struct {
+	src    *interp.Source
+	f      *os.File
+	lr     *lineReader
+	index  int
+	decode func(b []byte, line int) (map[string]any, error)
 }
 
-func openLines(src *interp.Source) (*linesSource, error) {
+func openLineSource(src *interp.Source, decode func(b []byte, line int) (map[string]any, error)) (*lineSource, error) {
 	f, err := os.Open(src.Path)
 	if err != nil {
 		return nil, err
 	}
-	return &linesSource{src: src, f: f, lr: newLineReader(f)}, nil
+	return &lineSource{src: src, f: f, lr: newLineReader(f), decode: decode}, nil
 }
 
-// Next returns the next non-blank line without its line ending.
-func (s *linesSource) Next(ctx context.Context) (*runtime.Item, error) {
+// openLines reads a text file as {"text": line, "line": number} items.
+func openLines(src *interp.Source) (*lineSource, error) {
+	return openLineSource(src, func(b []byte, line int) (map[string]any, error) {
+		return map[string]any{"text": string(b), "line": line}, nil
+	})
+}
+
+// Next returns the next non-blank line as an item; a line that does not
+// decode (or is too long) is an item with Err set.
+func (s *lineSource) Next(ctx context.Context) (*runtime.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -50,20 +60,21 @@ func (s *linesSource) Next(ctx context.Context) (*runtime.Item, error) {
 			continue
 		}
 		s.index++
-		return &runtime.Item{
-			Index: s.index,
-			Line:  s.lr.line,
-			Data:  map[string]any{"text": string(b), "line": s.lr.line},
-		}, nil
+		it := &runtime.Item{Index: s.index, Line: s.lr.line}
+		it.Data, it.Err = s.decode(b, s.lr.line)
+		if it.Err != nil {
+			it.Err = fmt.Errorf("line %d: %w", s.lr.line, it.Err)
+		}
+		return it, nil
 	}
 }
 
 // Close closes the file; it may be called more than once.
-func (s *linesSource) Close() error { return closeOnce(&s.f) }
+func (s *lineSource) Close() error { return closeOnce(&s.f) }
 
 // Count returns the number of lines, an upper bound of the items (blank lines
 // are counted).
-func (s *linesSource) Count(ctx context.Context) (int, error) {
+func (s *lineSource) Count(ctx context.Context) (int, error) {
 	n, err := countLines(ctx, s.src.Path)
 	if err != nil {
 		return 0, countErr(s.src, err)
