@@ -15,7 +15,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/llmpipe/llmpipe/internal/jsonscan"
 )
 
 // jsonAppender appends JSON to buf. It is not safe for concurrent use; a sink
@@ -34,7 +35,7 @@ func (a *jsonAppender) value(v any) error {
 	case nil:
 		a.buf = append(a.buf, "null"...)
 	case string:
-		a.buf = appendJSONString(a.buf, x)
+		a.buf = jsonscan.AppendString(a.buf, x)
 	case map[string]any:
 		return a.object(x)
 	case []any:
@@ -62,7 +63,7 @@ func (a *jsonAppender) value(v any) error {
 			if i > 0 {
 				a.buf = append(a.buf, ',')
 			}
-			a.buf = appendJSONString(a.buf, e)
+			a.buf = jsonscan.AppendString(a.buf, e)
 		}
 		a.buf = append(a.buf, ']')
 	case bool:
@@ -115,7 +116,7 @@ func (a *jsonAppender) object(m map[string]any) error {
 		if i > base {
 			a.buf = append(a.buf, ',')
 		}
-		a.buf = appendJSONString(a.buf, k)
+		a.buf = jsonscan.AppendString(a.buf, k)
 		a.buf = append(a.buf, ':')
 		if err := a.value(m[k]); err != nil {
 			a.keys = a.keys[:base]
@@ -140,72 +141,6 @@ func (a *jsonAppender) fallback(v any) error {
 	}
 	a.buf = append(a.buf, bytes.TrimSuffix(a.fb.Bytes(), []byte{'\n'})...)
 	return nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// jsonSafe marks the ASCII bytes that go into a JSON string as they are.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendJSONString appends s quoted, escaped as encoding/json does with
-// HTML escaping off.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 end a line in JavaScript; encoding/json escapes
-		// them whatever the HTML setting.
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // appendJSONFloat formats f as encoding/json does: the shortest repr, in

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/llmpipe/llmpipe/internal/jsonscan"
 	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime"
 )
@@ -79,14 +80,14 @@ func (s *jsonlSink) Write(_ context.Context, rec *runtime.Record) error {
 func (s *jsonlSink) encode(rec *runtime.Record) error {
 	e := &s.enc
 	e.buf = append(e.buf[:0], `{"id":`...)
-	e.buf = appendJSONString(e.buf, rec.ID)
+	e.buf = jsonscan.AppendString(e.buf, rec.ID)
 	e.buf = append(e.buf, `,"item":`...)
 	if err := e.object(rec.Item); err != nil {
 		return err
 	}
 	for _, k := range s.stepKeys(rec) {
 		e.buf = append(e.buf, ',')
-		e.buf = appendJSONString(e.buf, k)
+		e.buf = jsonscan.AppendString(e.buf, k)
 		e.buf = append(e.buf, ':')
 		if err := e.value(rec.Outputs[k]); err != nil {
 			return err
@@ -116,7 +117,7 @@ func (s *jsonlSink) encode(rec *runtime.Record) error {
 // rec.Cost must be finite.
 func (a *jsonAppender) meta(rec *runtime.Record) {
 	a.buf = append(a.buf, `{"model":`...)
-	a.buf = appendJSONString(a.buf, rec.Model)
+	a.buf = jsonscan.AppendString(a.buf, rec.Model)
 	a.buf = append(a.buf, `,"rung":`...)
 	a.buf = strconv.AppendInt(a.buf, int64(rec.Rung), 10)
 	a.buf = append(a.buf, `,"attempts":`...)

@@ -9,6 +9,9 @@
 // where and why it stopped, and callers that need encoding/json's exact
 // treatment of odd input (invalid UTF-8, surrogate escapes) either ask for it
 // (ReplaceInvalid) or give up and run encoding/json.
+//
+// AppendString is the writing half, shared by the record sinks and the
+// simulator's replies.
 package jsonscan
 
 // DefaultMaxDepth is encoding/json's nesting limit, used when MaxDepth is 0.
