@@ -21,9 +21,9 @@ import (
 //
 //   - sim: the provider against the simulator with zero latency.
 //   - canned: the provider against a handler that returns a fixed body, so
-//     nearly all the CPU is the client (genai + net/http).
+//     nearly all the CPU is the client (the provider + net/http).
 //   - rawhttp: a bare net/http POST of a similar body to the same handler:
-//     the floor under any client, so canned − rawhttp is what genai adds.
+//     the floor under any client, so canned − rawhttp is what the provider adds.
 
 const cannedReply = `{"candidates":[{"content":{"parts":[{"text":"{\"label\":\"a\",\"score\":3}"}],"role":"model"},"finishReason":"STOP","index":0}],` +
 	`"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":6,"totalTokenCount":18},"modelVersion":"gemini-2.5-flash-lite","responseId":"x"}`

@@ -35,6 +35,9 @@ type Options struct {
 type Provider struct {
 	client  *genai.Client
 	schemas schemaCache
+	// direct is the generateContent endpoint, taken from the client's
+	// resolved config so the direct path and the SDK agree on it.
+	direct endpoint
 }
 
 var (
@@ -75,7 +78,11 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gemini: creating client: %w", err)
 	}
-	return &Provider{client: client}, nil
+	ep, err := newEndpoint(client.ClientConfig())
+	if err != nil {
+		return nil, fmt.Errorf("gemini: %w", err)
+	}
+	return &Provider{client: client, direct: ep}, nil
 }
 
 func firstEnv(names ...string) string {

@@ -13,9 +13,12 @@ import (
 // one schema per step thousands of times, and the JSON round trip of toSchema
 // was about 5 % of a call's CPU. The SDK only reads a config's schema (it
 // marshals the config to a map), so one *genai.Schema serves every call.
+// The direct generateContent path goes one step further and keeps the
+// schema's JSON (enc), so a call only copies bytes.
 type schemaCache struct {
-	mu sync.RWMutex
-	m  map[string]*genai.Schema
+	mu  sync.RWMutex
+	m   map[string]*genai.Schema
+	enc map[string]json.RawMessage
 }
 
 // maxCachedSchemas bounds the cache against a caller that makes up ids.
