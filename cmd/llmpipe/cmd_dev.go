@@ -46,6 +46,7 @@ Examples:
   llmpipe dev job.llmp --sample 5              # against Gemini: 5 items a round`)
 	var rf runFlags
 	rf.simCfg = sim.DefaultConfig()
+	rf.simCfg.ItemSuccesses = false // per-item counts would grow with the source
 	addDevFlags(fs, &rf)
 	sample := fs.Int("sample", defaultSample, "run the first `N` items of each source each round")
 	pos, code, ok := parseArgs(env, fs, args)

@@ -71,6 +71,7 @@ nothing. Removing, renaming or adding a step, or changing sources or sinks,
 is refused until the run ends.`)
 	var rf runFlags
 	rf.simCfg = sim.DefaultConfig()
+	rf.simCfg.ItemSuccesses = false // per-item counts would grow with the source
 	addRunFlags(fs, &rf)
 	fs.BoolVar(&rf.watch, "watch", false, "apply each save of the file to the running run (see above)")
 	p, code, ok := pipelineArg(env, fs, args)

@@ -54,6 +54,11 @@ type Config struct {
 	// MinCacheTokens is the smallest cachedContents.create accepted.
 	MinCacheTokens int
 
+	// ItemSuccesses counts successful replies per item in Stats.Successes
+	// (ground truth for duplicate calls). Its memory grows with the number
+	// of items, so `llmpipe run --sim` turns it off.
+	ItemSuccesses bool
+
 	// ScriptFile is a JSONL script loaded at Start; its lines come after
 	// those in Script.
 	ScriptFile string
@@ -106,6 +111,7 @@ func DefaultConfig() Config {
 		CachedCountTPM: true,
 		HangMax:        10 * time.Minute,
 		MinCacheTokens: 1024,
+		ItemSuccesses:  true,
 	}
 }
 

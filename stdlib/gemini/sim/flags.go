@@ -32,6 +32,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, prefix string) {
 	fs.Var(floatTable{&c.Fail}, p("fail"), "KIND=P probability of a fault, KIND one of "+strings.Join(FaultKinds, ", ")+"; repeatable (default none)")
 	fs.Var((*listFlag)(&c.Poison), p("poison"), "ID,ID,... items that always get 400 INVALID_ARGUMENT (default none)")
 	fs.IntVar(&c.MinCacheTokens, p("min-cache-tokens"), c.MinCacheTokens, "smallest cached content accepted, in tokens")
+	fs.BoolVar(&c.ItemSuccesses, p("item-successes"), c.ItemSuccesses, "count successes per item in /stats (memory grows with the items)")
 	fs.StringVar(&c.ScriptFile, p("script"), c.ScriptFile, "JSONL file of scripted replies keyed by item, model and call (default none)")
 	fs.StringVar(&c.LogFile, p("log"), c.LogFile, "write one JSON line per request to this file (default none)")
 	fs.BoolVar(&c.LogBodies, p("log-bodies"), c.LogBodies, "include request bodies in the log (default false)")

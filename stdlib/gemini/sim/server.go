@@ -84,7 +84,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		start:   now,
 		ln:      ln,
 		url:     "http://" + ln.Addr().String() + "/",
-		st:      newCounters(cfg.Window),
+		st:      newCounters(cfg.Window, cfg.ItemSuccesses),
 		log:     rl,
 		closing: make(chan struct{}),
 		served:  make(chan struct{}),

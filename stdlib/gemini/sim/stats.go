@@ -22,7 +22,8 @@ type Stats struct {
 	Accepted map[string][]WindowCount `json:"accepted"`
 	// Rejected counts 429s per model and axis (rpm, tpm, rpd, bare).
 	Rejected map[string]map[string]int64 `json:"rejected"`
-	// Successes counts 200 replies per item (x-llmpipe-item).
+	// Successes counts 200 replies per item (x-llmpipe-item); empty unless
+	// Config.ItemSuccesses.
 	Successes map[string]int64 `json:"successes"`
 	// Faults and Invalid count injected faults and wrong answers by kind.
 	Faults  map[string]int64 `json:"faults"`
@@ -57,13 +58,22 @@ type CacheCounts struct {
 type counters struct {
 	mu sync.Mutex
 	s  Stats
-	// calls numbers generate calls per (item, model), keyed by hash to
-	// keep a million items cheap.
-	calls map[uint64]int32
+	// calls numbers generate calls per (item, model), keyed by hash. Two
+	// generations bound the memory: when calls fills up it becomes old and
+	// a new one starts, so a pair keeps its count while its item is being
+	// worked on (calls for one item come close together) and a million-item
+	// run does not hold a million counters.
+	calls, old map[uint64]int32
+	// itemSuccesses keeps Stats.Successes per item (Config.ItemSuccesses).
+	itemSuccesses bool
 }
 
-func newCounters(window time.Duration) *counters {
+// callGeneration is how many (item, model) pairs one generation holds.
+const callGeneration = 1 << 17
+
+func newCounters(window time.Duration, itemSuccesses bool) *counters {
 	return &counters{
+		itemSuccesses: itemSuccesses,
 		s: Stats{
 			Window:    window,
 			Status:    map[string]int64{},
@@ -81,8 +91,15 @@ func newCounters(window time.Duration) *counters {
 func (c *counters) nextCall(item, model string) int {
 	k := newHasher(0).str(item).str(model).sum()
 	c.mu.Lock()
-	n := c.calls[k] + 1
+	n := c.calls[k]
+	if n == 0 {
+		n = c.old[k]
+	}
+	n++
 	c.calls[k] = n
+	if len(c.calls) >= callGeneration {
+		c.old, c.calls = c.calls, make(map[uint64]int32, len(c.calls))
+	}
 	c.s.Generate++
 	c.mu.Unlock()
 	return int(n)
@@ -115,7 +132,9 @@ func (c *counters) rejected(model string, axes []string) {
 
 func (c *counters) success(item string, u usage) {
 	c.mu.Lock()
-	c.s.Successes[item]++
+	if c.itemSuccesses {
+		c.s.Successes[item]++
+	}
 	c.s.Tokens.Prompt += int64(u.prompt)
 	c.s.Tokens.Output += int64(u.output)
 	c.s.Tokens.Cached += int64(u.cached)
