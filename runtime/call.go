@@ -79,6 +79,13 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 			}
 		}
 		r.bud.settle(worst, cost)
+		if callErr == nil && r.opts.Store != nil {
+			// First, and even while the run is being cancelled: a reply
+			// that was paid for is answered from the store next time.
+			if err := r.opts.Store.PutResponse(context.WithoutCancel(ctx), key, resp); err != nil {
+				r.fail(err)
+			}
+		}
 
 		if ctx.Err() != nil {
 			if permit != nil {
@@ -124,11 +131,6 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 			}
 		}
 		r.journal(ctx, it, model, req, key, resp, callErr, cost, latency, false)
-		if callErr == nil && r.opts.Store != nil {
-			if err := r.opts.Store.PutResponse(ctx, key, resp); err != nil {
-				r.fail(err)
-			}
-		}
 		return resp, false, callErr
 	}
 }
