@@ -53,7 +53,14 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 				return nil, false, &Error{Class: ClassFatal, Message: err.Error(), Err: err}
 			}
 		}
-		if err := r.sem.acquire(ctx); err != nil {
+		abandon := r.sem.acquire(ctx) != nil
+		if !abandon && r.draining() && it.attempt == 0 && waits == 0 {
+			// Drain came while this item waited for its turn: it has not
+			// started, so it is left for the next run.
+			r.sem.release()
+			abandon = true
+		}
+		if abandon {
 			r.bud.settle(worst, 0)
 			if permit != nil {
 				permit.Cancel()
@@ -79,6 +86,9 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 			}
 		}
 		r.bud.settle(worst, cost)
+		if callErr == nil {
+			it.markAnswered(key)
+		}
 		if callErr == nil && r.opts.Store != nil {
 			// First, and even while the run is being cancelled: a reply
 			// that was paid for is answered from the store next time.
@@ -89,7 +99,14 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 
 		if ctx.Err() != nil {
 			if permit != nil {
-				permit.Cancel()
+				if callErr == nil { // it was made and paid for: it counts
+					permit.Done(resp.Usage.PromptTokens, latency)
+				} else {
+					permit.Cancel()
+				}
+			}
+			if callErr == nil {
+				r.journal(context.WithoutCancel(ctx), it, model, req, key, resp, nil, cost, latency, false)
 			}
 			return nil, false, errAbandoned
 		}
@@ -135,20 +152,32 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 	}
 }
 
-// stored answers req from the response cache, if the run may use it.
+// markAnswered records that the item got a reply for key.
+func (it *itemRun) markAnswered(key string) {
+	if it.answered == nil {
+		it.answered = make(map[string]bool, 4)
+	}
+	it.answered[key] = true
+}
+
+// stored answers req from the response cache, if the run may use it and
+// the item has not already been given this reply.
 func (r *Runner) stored(ctx context.Context, it *itemRun, model *interp.Model, req *Request, key string) (*Response, bool, error) {
 	st := r.opts.Store
-	if st == nil || r.opts.NoCache {
+	if st == nil || r.opts.NoCache || it.fresh || it.answered[key] {
 		return nil, false, nil
 	}
 	resp, err := st.CachedResponse(ctx, key)
 	if err != nil {
-		r.fail(err)
+		if ctx.Err() == nil {
+			r.fail(err)
+		}
 		return nil, false, errAbandoned
 	}
 	if resp == nil {
 		return nil, false, nil
 	}
+	it.markAnswered(key)
 	r.stats.cacheHits.Add(1)
 	r.journal(ctx, it, model, req, key, resp, nil, 0, 0, true)
 	return resp, true, nil

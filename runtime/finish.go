@@ -94,22 +94,41 @@ func (r *Runner) terminal(ctx context.Context, it *itemRun) bool {
 	return true
 }
 
+// resumeOutcome is what resume did with an item.
+type resumeOutcome int
+
+const (
+	resumeNone    resumeOutcome = iota // nothing usable stored: run the item
+	resumeRetry                        // a stored failure to run again (--retry-failed)
+	resumeDone                         // delivered from the store: terminal
+	resumeAbandon                      // the store could not be read: leave the item
+)
+
 // resume delivers a result stored by an earlier run instead of calling
-// again. It reports whether the item was handled.
-func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *Record, input string) bool {
+// again.
+func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *Record, input string) resumeOutcome {
 	s := r.opts.Store
 	if s == nil || r.opts.Fresh {
-		return false
+		return resumeNone
 	}
 	res, err := s.Lookup(ctx, step.Name, rec.ID, step.Fingerprint())
 	if err != nil {
 		if ctx.Err() == nil {
 			r.fail(fmt.Errorf("looking up %q at %s: %w", rec.ID, step.Name, err))
 		}
-		return true
+		return resumeAbandon
 	}
-	if res == nil || (!res.OK && r.opts.RetryFailed) || res.Input != input {
-		return false
+	if res == nil || res.Input != input {
+		return resumeNone
+	}
+	if !res.OK && r.opts.RetryFailed {
+		return resumeRetry
+	}
+	var out any
+	if res.OK {
+		if out, err = decodeOutput(step, res.Output); err != nil {
+			return resumeNone // unreadable: make it again
+		}
 	}
 	rec.Model, rec.Rung, rec.Attempts, rec.Usage, rec.Cost, rec.Cached = res.Model, res.Rung, res.Attempts, res.Usage, 0, true
 	rec.Plan = res.Plan
@@ -119,18 +138,14 @@ func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *
 		rec.Failed, rec.Failure = true, res.Failure
 		r.stats.failed.Add(1)
 		r.deliver(ctx, rec)
-		return true
-	}
-	out, err := decodeOutput(step, res.Output)
-	if err != nil {
-		return false // unreadable: make it again
+		return resumeDone
 	}
 	rec.Outputs[step.Name] = out
 	rec.Order = appendStep(rec.Order, step.Name)
 	r.stats.succeeded.Add(1)
 	r.deliver(ctx, rec)
 	st.send(ctx, rec)
-	return true
+	return resumeDone
 }
 
 // decodeOutput turns a stored output back into the values a fresh run

@@ -38,6 +38,12 @@ type itemRun struct {
 	errs     []AttemptError
 	last     string // last raw reply
 	input    string // inputHash of the record, when there is a store
+	// answered holds the request keys this item already got a reply for:
+	// asking the same again (same failures, same feedback) must reach the
+	// model, not replay the reply that just failed.
+	answered map[string]bool
+	// fresh skips the response cache for the whole item (--retry-failed).
+	fresh bool
 }
 
 // process takes one record through one step to a terminal state. It
@@ -81,15 +87,19 @@ func (r *Runner) process(ctx context.Context, st *stage, rec *Record) bool {
 	if r.opts.Store != nil {
 		input = inputHash(rec)
 	}
-	if r.resume(ctx, st, step, rec, input) {
+	resumed := r.resume(ctx, st, step, rec, input)
+	switch resumed {
+	case resumeDone:
 		return true
+	case resumeAbandon:
+		return false
 	}
 
 	r.stats.inFlight.Add(1)
 	defer r.stats.inFlight.Add(-1)
 	r.emit(Event{Kind: EventItemStarted, Step: step.Name, Item: rec.ID, Plan: p.version})
 
-	it := &itemRun{step: step, rec: rec, env: env, input: input}
+	it := &itemRun{step: step, rec: rec, env: env, input: input, fresh: resumed == resumeRetry}
 	var err error
 	if it.prompt, err = step.Prompt.Render(env); err != nil {
 		r.finishFailed(ctx, st, it, ClassFatal, "prompt: "+err.Error())
@@ -154,10 +164,10 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) bool {
 			}
 			// Transient: same rung, after a backoff that honours the server.
 			it.transN++
-			r.retrying(ctx, it, ae)
 			if it.attempt >= step.Retry.Attempts {
 				continue
 			}
+			r.retrying(ctx, it, ae)
 			d := r.jitter(it.transN, step.Retry.BackoffMin, step.Retry.BackoffMax, serverDelay(err))
 			if serr := sleep(ctx, r.clock, d); serr != nil {
 				return false
@@ -173,12 +183,15 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) bool {
 		}
 		ae := r.attemptError(it, model, class, msg, failed)
 		lastClass, lastMsg = class, msg
+		if it.attempt >= step.Retry.Attempts {
+			continue // out of attempts: the loop's head fails the item
+		}
 		r.retrying(ctx, it, ae)
 		it.onRung++
 		if it.onRung >= step.Retry.EscalateAfter && it.rung < len(step.Models)-1 {
 			r.escalate(it, msg)
 		}
-		if it.attempt < step.Retry.Attempts {
+		{
 			if ferr := r.renderFeedback(it, failed, passed); ferr != nil {
 				r.finishFailed(ctx, st, it, ClassFatal, "feedback: "+ferr.Error())
 				return true
