@@ -113,6 +113,20 @@ func attrList(spec *blockSpec) string {
 	return fmt.Sprintf("%s takes %s", spec.Kind, strings.Join(spec.attrNames(), ", "))
 }
 
+// kindAttrs returns, in source order, the attributes of b that name a
+// format (jsonl, csv, …): a source or sink takes exactly one, and the caller
+// reports the others in its own words.
+func (b *body) kindAttrs(block *lang.Body, kinds []string) []*lang.Attribute {
+	var out []*lang.Attribute
+	for _, e := range block.Entries {
+		// b.attrs keeps the first of duplicated names, reported by readBody.
+		if a, ok := e.(*lang.Attribute); ok && contains(kinds, a.Name.Name) && b.attrs[a.Name.Name] == a {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func contains(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {

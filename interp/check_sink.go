@@ -6,11 +6,7 @@ func (c *checker) lowerSink(d *decl) {
 	b := c.readBody(d.block.Body, specs[kindSink], d.block.Name)
 	sk := &Sink{Name: d.name, Range: d.block.Range}
 	var kindAttr *lang.Attribute
-	for _, e := range d.block.Body.Entries {
-		a, ok := e.(*lang.Attribute)
-		if !ok || !contains(sinkKinds, a.Name.Name) || b.attrs[a.Name.Name] != a {
-			continue
-		}
+	for _, a := range b.kindAttrs(d.block.Body, sinkKinds) {
 		if kindAttr != nil {
 			c.errorf(a.Name.Range, "declare a second sink for the other format", "sink %q has both %s and %s", sk.Name, kindAttr.Name.Name, a.Name.Name)
 			continue

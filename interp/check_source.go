@@ -33,11 +33,7 @@ func (c *checker) lowerSource(d *decl) {
 	b := c.readBody(d.block.Body, specs[kindSource], d.block.Name)
 	src := &Source{Name: d.name, Range: d.block.Range}
 	var kindAttr *lang.Attribute
-	for _, e := range d.block.Body.Entries {
-		a, ok := e.(*lang.Attribute)
-		if !ok || !contains(sourceKinds, a.Name.Name) || b.attrs[a.Name.Name] != a {
-			continue
-		}
+	for _, a := range b.kindAttrs(d.block.Body, sourceKinds) {
 		if kindAttr != nil {
 			d := c.errorf(a.Name.Range, "a source reads one file; declare another source for the other", "source %q has both %s and %s", src.Name, kindAttr.Name.Name, a.Name.Name)
 			d.Notes = []lang.Note{{Range: kindAttr.Name.Range, Message: kindAttr.Name.Name + " given here"}}
