@@ -13,20 +13,31 @@ type Permit struct {
 	fast   bool // admitted on the lock-free path
 }
 
+// release gives back the permit's in-flight slot. It returns the model
+// locked, for the caller to update and unlock, or nil when there is nothing
+// more to do (a zero Permit, or a model still on the lock-free path).
+func (p Permit) release() *model {
+	m := p.m
+	if m == nil {
+		return nil
+	}
+	m.inflight.Add(-1)
+	if p.fast && m.fast.Load() {
+		return nil
+	}
+	m.mu.Lock()
+	return m
+}
+
 // Done ends a call that reached the server and was not rate limited,
 // whether or not it succeeded. promptTokens is usageMetadata's
 // promptTokenCount (≤ 0 when unknown: the estimate stands); latency is how
 // long the call took (≤ 0 when unknown).
 func (p Permit) Done(promptTokens int, latency time.Duration) {
-	m := p.m
+	m := p.release()
 	if m == nil {
 		return
 	}
-	m.inflight.Add(-1)
-	if p.fast && m.fast.Load() {
-		return
-	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.completed++
 	if !p.fast {
@@ -84,15 +95,10 @@ func (m *model) observe(p Permit, promptTokens int, latency time.Duration) {
 // refunded: sending in that slot now could land closer to the previous
 // call than the pace allows.
 func (p Permit) Cancel() {
-	m := p.m
+	m := p.release()
 	if m == nil {
 		return
 	}
-	m.inflight.Add(-1)
-	if p.fast && m.fast.Load() {
-		return
-	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !p.fast {
 		m.tok.adjust(-p.charge)
