@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -58,7 +60,7 @@ func shapeChanges(old, next *interp.Program) []string {
 	for _, s := range next.Steps {
 		newSteps[s.Name] = s
 	}
-	for _, name := range sortedNames(oldSteps) {
+	for _, name := range slices.Sorted(maps.Keys(oldSteps)) {
 		n := newSteps[name]
 		if n == nil {
 			out = append(out, fmt.Sprintf("step %q is in use by this run and cannot be removed or renamed until the run ends", name))
@@ -68,7 +70,7 @@ func shapeChanges(old, next *interp.Program) []string {
 			out = append(out, fmt.Sprintf("step %q now reads from %q instead of %q: that takes effect on the next run", name, from(n), from(oldSteps[name])))
 		}
 	}
-	for _, name := range sortedNames(newSteps) {
+	for _, name := range slices.Sorted(maps.Keys(newSteps)) {
 		if oldSteps[name] == nil {
 			out = append(out, fmt.Sprintf("new step %q takes effect on the next run", name))
 		}
@@ -112,13 +114,4 @@ func exprSrc(e *interp.Expr) string {
 		return ""
 	}
 	return e.Source
-}
-
-func sortedNames(m map[string]*interp.Step) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

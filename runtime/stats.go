@@ -1,8 +1,8 @@
 package runtime
 
 import (
+	"maps"
 	"math"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -146,19 +146,11 @@ func (c *counters) snapshot(now time.Time) Stats {
 		LatencyP99:   c.latency.quantile(0.99),
 	}
 	c.mu.Lock()
-	s.ByClass = copyMap(c.byClass)
-	s.Escalations = copyMap(c.escalations)
-	s.AnsweredBy = copyMap(c.answeredBy)
+	s.ByClass = maps.Clone(c.byClass)
+	s.Escalations = maps.Clone(c.escalations)
+	s.AnsweredBy = maps.Clone(c.answeredBy)
 	c.mu.Unlock()
 	return s
-}
-
-func copyMap(m map[string]int64) map[string]int64 {
-	out := make(map[string]int64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // histogram counts durations in log-spaced buckets (about 5 % wide) from
@@ -213,14 +205,4 @@ func histUpper(i int) time.Duration {
 		return histMin
 	}
 	return time.Duration(float64(histMin) * math.Pow(histGrowth, float64(i)))
-}
-
-// SortedKeys returns m's keys in order; handy for printing stats maps.
-func SortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,7 +40,7 @@ func progressLine(s runtime.Stats) string {
 	if mix := rungMix(s.AnsweredBy); mix != "" {
 		b.WriteString("  " + mix)
 	}
-	for _, m := range runtime.SortedKeys(s.Models) {
+	for _, m := range slices.Sorted(maps.Keys(s.Models)) {
 		ms := s.Models[m]
 		if ms.RPMLimit > 0 {
 			fmt.Fprintf(&b, "  %s %.0f/%d rpm", shortModel(m), ms.Rate, ms.RPMLimit)
@@ -56,7 +58,7 @@ func rungMix(by map[string]int64) string {
 		return ""
 	}
 	parts := []string{}
-	for _, m := range runtime.SortedKeys(by) {
+	for _, m := range slices.Sorted(maps.Keys(by)) {
 		parts = append(parts, fmt.Sprintf("%s %.0f%%", shortModel(m), 100*float64(by[m])/float64(total)))
 	}
 	return strings.Join(parts, " ")
@@ -74,13 +76,13 @@ func printSummary(w io.Writer, sum *runtime.Summary) {
 		count(s.Attempts), count(s.Retries), count(s.RateLimited), count(s.CacheHits), count(s.Recovered))
 	if len(s.ByClass) > 0 {
 		parts := []string{}
-		for _, k := range runtime.SortedKeys(s.ByClass) {
+		for _, k := range slices.Sorted(maps.Keys(s.ByClass)) {
 			parts = append(parts, fmt.Sprintf("%s %d", k, s.ByClass[k]))
 		}
 		row("failures", "%s", strings.Join(parts, " · "))
 	}
 	if len(s.Escalations) > 0 {
-		keys := runtime.SortedKeys(s.Escalations)
+		keys := slices.Sorted(maps.Keys(s.Escalations))
 		for i, k := range keys {
 			label := ""
 			if i == 0 {
@@ -91,7 +93,7 @@ func printSummary(w io.Writer, sum *runtime.Summary) {
 	}
 	if len(s.AnsweredBy) > 0 {
 		parts := []string{}
-		keys := runtime.SortedKeys(s.AnsweredBy)
+		keys := slices.Sorted(maps.Keys(s.AnsweredBy))
 		sort.SliceStable(keys, func(i, j int) bool { return s.AnsweredBy[keys[i]] > s.AnsweredBy[keys[j]] })
 		for _, k := range keys {
 			parts = append(parts, fmt.Sprintf("%s %s", k, count(s.AnsweredBy[k])))
@@ -114,7 +116,7 @@ func printSummary(w io.Writer, sum *runtime.Summary) {
 	if s.LatencyP50 > 0 {
 		row("latency", "p50 %s · p90 %s · p99 %s per call", shortDuration(s.LatencyP50), shortDuration(s.LatencyP90), shortDuration(s.LatencyP99))
 	}
-	for _, m := range runtime.SortedKeys(s.Models) {
+	for _, m := range slices.Sorted(maps.Keys(s.Models)) {
 		ms := s.Models[m]
 		lim := "no limit"
 		if ms.RPMLimit > 0 {
