@@ -27,7 +27,15 @@ func (s *Step) RequestFingerprint() string {
 // Fingerprint hashes RequestFingerprint's inputs plus the step's filter, its
 // checks, and the fingerprint of what it reads from: a change to any of them
 // can change the step's results.
+//
+// It is computed once: the runtime asks for it for every item, and it hashes
+// every template and the cache's content.
 func (s *Step) Fingerprint() string {
+	s.fpOnce.Do(func() { s.fp = s.fingerprint() })
+	return s.fp
+}
+
+func (s *Step) fingerprint() string {
 	h := sha256.New()
 	s.writeRequest(h)
 	field(h, "where", exprCanon(s.Where))

@@ -129,6 +129,9 @@ type Step struct {
 	Checks     []*CheckRule
 	Retry      Retry
 	Timeout    time.Duration // per attempt; default 60s
+
+	fpOnce sync.Once // Fingerprint, computed on first use
+	fp     string
 }
 
 // Retry says how a step retries and climbs its ladder.
