@@ -67,3 +67,20 @@ func corrupt(path string, err error) error {
 	}
 	return err
 }
+
+// ErrForeign is matched (errors.Is) by a *ForeignError.
+var ErrForeign = errors.New("not an llmpipe store")
+
+// ForeignError says the file is an SQLite database that belongs to another
+// program: neither empty nor marked with ApplicationID. Open leaves it as it
+// was.
+type ForeignError struct {
+	Path string
+	Why  string // what gave it away
+}
+
+func (e *ForeignError) Error() string {
+	return fmt.Sprintf("%s is not an llmpipe store (%s): llmpipe will not add its tables to it; pass --store with another path", e.Path, e.Why)
+}
+
+func (e *ForeignError) Unwrap() error { return ErrForeign }

@@ -99,7 +99,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			le *LockedError
 			ce *CorruptError
 		)
-		if errors.As(err, &le) || errors.As(err, &ce) {
+		if errors.As(err, &le) || errors.As(err, &ce) || errors.Is(err, ErrForeign) {
 			return nil, err // they name the file and say what to do already
 		}
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
@@ -115,6 +115,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 func (s *Store) open(ctx context.Context, abs string) error {
 	size, err := s.precheck(abs)
 	if err != nil {
+		return err
+	}
+	// Before the lock and the write connection, which would leave files
+	// beside it and switch it to WAL: another program's database is refused
+	// untouched.
+	if err := s.checkMark(ctx, abs, size); err != nil {
 		return err
 	}
 	if s.opts.ReadOnly {
@@ -189,6 +195,43 @@ func (s *Store) precheck(abs string) (int64, error) {
 		return 0, &CorruptError{Path: s.path, Err: errors.New("not an SQLite database")}
 	}
 	return st.Size(), nil
+}
+
+// checkMark refuses an SQLite file of size bytes that is neither empty, nor
+// marked with ApplicationID, nor an llmpipe store older than the mark. It
+// reads through a query-only connection of its own, so a refused file is
+// left exactly as it was.
+func (s *Store) checkMark(ctx context.Context, abs string, size int64) error {
+	if size == 0 {
+		return nil // new
+	}
+	db, err := sql.Open("sqlite", dsn(abs, "_pragma=busy_timeout(10000)", "_query_only=1"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var app, version, objects, ours int64
+	err = db.QueryRowContext(ctx, `SELECT
+		(SELECT application_id FROM pragma_application_id),
+		(SELECT user_version FROM pragma_user_version),
+		(SELECT count(*) FROM sqlite_master),
+		(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'results'))`).
+		Scan(&app, &version, &objects, &ours)
+	if err != nil {
+		return corrupt(s.path, fmt.Errorf("reading the store's mark: %w", err))
+	}
+	switch {
+	case app == ApplicationID:
+		return nil
+	case app != 0:
+		return &ForeignError{Path: s.path, Why: fmt.Sprintf("its application_id is %#x", app)}
+	case objects == 0 && version == 0:
+		return nil // an empty database: a new store
+	case version >= 1 && version < markedSince && ours == 2:
+		return nil // an llmpipe store from before the mark; migrate marks it
+	}
+	return &ForeignError{Path: s.path, Why: fmt.Sprintf("it has %d tables and indexes, and no llmpipe mark", objects)}
 }
 
 func (s *Store) openReadOnly(ctx context.Context, abs string, size int64) error {

@@ -141,6 +141,11 @@ func TestMigrateFromV1(t *testing.T) {
 	if v, err := userVersion(ctx, s.r); err != nil || v != schemaVersion {
 		t.Errorf("version after upgrade = %d, %v; want %d", v, err, schemaVersion)
 	}
+	// The upgrade marks a store that predates the mark.
+	var app int64
+	if err := s.r.QueryRowContext(ctx, "PRAGMA application_id").Scan(&app); err != nil || app != ApplicationID {
+		t.Errorf("application_id after upgrade = %#x, %v; want %#x", app, err, ApplicationID)
+	}
 	if r, err := s.Lookup(ctx, "s", "a", "f"); err != nil || r == nil || string(r.Output) != `"old"` {
 		t.Errorf("v1 row after upgrade = %+v, %v", r, err)
 	}

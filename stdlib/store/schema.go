@@ -6,9 +6,13 @@ import (
 	"fmt"
 )
 
-// migrations build the schema; migrations[i] takes a file from version i to
-// i+1 (PRAGMA user_version). The list is append-only: a released step is
-// never edited, a change is a new step.
+// migrations is the one registry of schema changes: migrations[i] takes a
+// file from version i to i+1 (PRAGMA user_version), each in its own
+// transaction. The list is ordered and append-only: a released step is never
+// edited, a change (a new table, a new column, a format change) is a new
+// step appended at the end, with a comment saying what it adds and why.
+// Open runs the missing steps; a read-only open refuses a file that needs
+// any.
 var migrations = []string{
 	// v1: runs, terminal results, the response cache, provider context caches.
 	// Times are unix nanoseconds (NULL for unknown), JSON is stored as text.
@@ -88,7 +92,21 @@ CREATE INDEX results_by_item ON results(item);
 	`
 ALTER TABLE results ADD COLUMN input TEXT NOT NULL DEFAULT '';
 `,
+	// v4: mark the file as an llmpipe store (ApplicationID, "llmp"), so that
+	// --store pointing at another program's database is refused rather
+	// than given our tables. Files at v1..v3 predate the mark.
+	`
+PRAGMA application_id = 1819045232;
+`,
 }
+
+// ApplicationID is the PRAGMA application_id of every llmpipe store, set by
+// migration v4: the bytes "llmp".
+const ApplicationID = 0x6C6C6D70
+
+// markedSince is the first schema version whose files carry ApplicationID;
+// an unmarked file below it is an older llmpipe store if it has our tables.
+const markedSince = 4
 
 // schemaVersion is the version this build writes.
 var schemaVersion = len(migrations)
