@@ -9,14 +9,28 @@ import (
 	"testing"
 )
 
-// TestImportDirection guards the layering cmd → stdlib → runtime → interp →
-// lang: a package may import only layers below it, and only stdlib/gemini
-// may import the Gemini SDK. Tests are exempt (they wire real pieces
-// together), so only non-test files are read.
+// TestImportDirection guards the layering
+//
+//	cmd/llmpipe, root → stdlib → runtime → interp → lang
+//
+// a package may import only layers below it (or its own layer); only
+// stdlib/gemini may import the Gemini SDK; lang imports nothing but the
+// standard library and participle (the language builds on its own); and
+// the shared helpers under the root internal/ are importable by every
+// layer, so they import only the standard library and each other.
+// Helpers of the command alone live under cmd/llmpipe/internal/ and sit at
+// the command's layer. Tests are exempt (they wire real pieces together),
+// so only non-test files are read.
 func TestImportDirection(t *testing.T) {
 	const mod = "github.com/llmpipe/llmpipe/"
+	const (
+		layerInternal = -1 // root internal/: below lang, importable by all
+		layerTop      = 4  // cmd, the root API package
+	)
 	layer := func(pkg string) int {
 		switch {
+		case pkg == "internal" || strings.HasPrefix(pkg, "internal/"):
+			return layerInternal
 		case strings.HasPrefix(pkg, "lang"):
 			return 0
 		case strings.HasPrefix(pkg, "interp"):
@@ -26,8 +40,14 @@ func TestImportDirection(t *testing.T) {
 		case strings.HasPrefix(pkg, "stdlib"):
 			return 3
 		default:
-			return 4 // cmd, the root API package, internal helpers
+			return layerTop // cmd/..., cmd/llmpipe/internal/..., the root package
 		}
+	}
+	// Third-party imports lang may use; everything else there is std.
+	langThirdParty := []string{"github.com/alecthomas/participle/"}
+	isStd := func(p string) bool {
+		first, _, _ := strings.Cut(p, "/")
+		return !strings.Contains(first, ".")
 	}
 	checked := 0
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
@@ -47,7 +67,7 @@ func TestImportDirection(t *testing.T) {
 		dir := filepath.ToSlash(filepath.Dir(path))
 		from := layer(dir)
 		if dir == "." {
-			from = 4
+			from = layerTop
 		}
 		for _, imp := range f.Imports {
 			p := strings.Trim(imp.Path.Value, `"`)
@@ -58,18 +78,34 @@ func TestImportDirection(t *testing.T) {
 				}
 				continue
 			}
+			if isStd(p) {
+				continue
+			}
 			if !strings.HasPrefix(p, mod) {
+				switch from {
+				case layerInternal:
+					t.Errorf("%s imports %s: the shared internal/ helpers import only the standard library", path, p)
+				case 0:
+					ok := false
+					for _, allowed := range langThirdParty {
+						ok = ok || strings.HasPrefix(p+"/", allowed)
+					}
+					if !ok {
+						t.Errorf("%s imports %s: lang imports only the standard library and participle", path, p)
+					}
+				}
 				continue
 			}
 			to := strings.TrimPrefix(p, mod)
-			if strings.HasPrefix(to, "internal/") {
+			if from < layerTop && to == "" {
+				t.Errorf("%s imports the root package", path)
 				continue
 			}
-			if layer(to) > from && from < 4 {
-				t.Errorf("%s (layer %d) imports %s (layer %d): imports must point down cmd → stdlib → runtime → interp → lang", path, from, to, layer(to))
+			if layer(to) > from && from < layerTop {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports must point down cmd → stdlib → runtime → interp → lang → internal", path, from, to, layer(to))
 			}
-			if from < 4 && to == "" {
-				t.Errorf("%s imports the root package", path)
+			if strings.HasPrefix(to, "cmd/") && !strings.HasPrefix(dir, "cmd/") {
+				t.Errorf("%s imports %s: only the command imports its own packages", path, to)
 			}
 		}
 		return nil

@@ -60,15 +60,6 @@ func (b *priceBook) cost(id string, u runtime.Usage) float64 {
 	return 0
 }
 
-// known reports whether the model has a price at all (for a warning).
-func (b *priceBook) known(m *interp.Model) bool {
-	if m.Price != nil {
-		return true
-	}
-	_, ok := catalog.Lookup(m.ID)
-	return ok
-}
-
 func (b *priceBook) limits(m *interp.Model) quota.Limits {
 	lim := quota.Limits{RPM: m.RPM, TPM: m.TPM, RPD: m.RPD, Concurrency: m.Concurrency}
 	if c, ok := catalog.Lookup(m.ID); ok {

@@ -1,8 +1,8 @@
 package interp
 
-// The run-time face of the IR: what the runtime calls on compiled pieces.
-// Implementations live beside the checker; these signatures are the contract
-// the runtime is written against.
+// The small types the checker, the runtime and stdlib share besides the
+// Program itself (program.go): the names expressions and templates see, a
+// parsed reply, a built-in function's spec, and Check's options.
 
 // Names of the variables expressions and templates see.
 const (

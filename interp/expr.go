@@ -16,7 +16,7 @@ import (
 )
 
 // Expr is a compiled expr-lang expression. It is immutable and safe for
-// concurrent use: every Eval runs a fresh VM.
+// concurrent use: each Eval borrows a VM of its own from a pool.
 type Expr struct {
 	Source string     // the expression as written
 	Range  lang.Range // where it is in the file

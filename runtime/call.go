@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/interp/tokens"
 )
 
 // callOnce makes one attempt's call: from the response cache if the same
@@ -33,7 +34,7 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 			return nil, false, errAbandoned
 		}
 
-		estTokens := (len(req.System) + len(req.Prompt) + 3) / 4
+		estTokens := tokens.Estimate(req.System, req.Prompt)
 		worst := r.worstCost(model, estTokens, req.MaxOutputTokens)
 		if !r.bud.reserve(ctx, worst) {
 			r.Drain()

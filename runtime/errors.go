@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -94,16 +93,14 @@ func (e *Error) PerDay() bool {
 	return false
 }
 
-// ClassOf classifies any error from a provider. Unknown errors are transient
-// (a network problem we cannot name); context cancellation is fatal for the
-// attempt but the caller checks ctx first.
+// ClassOf classifies any error from a provider: an *Error carries its
+// class; anything else, a deadline included, is transient (a network
+// problem we cannot name). Cancellation is not classified here: callers
+// check their ctx before they look at the class.
 func ClassOf(err error) Class {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Class
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return ClassTransient
 	}
 	return ClassTransient
 }

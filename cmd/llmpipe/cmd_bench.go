@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/llmpipe/llmpipe/internal/bench"
+	"github.com/llmpipe/llmpipe/cmd/llmpipe/internal/bench"
 )
 
 func cmdBench(ctx context.Context, env *cmdEnv, args []string) int {

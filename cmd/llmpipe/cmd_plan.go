@@ -11,6 +11,7 @@ import (
 
 	"github.com/llmpipe/llmpipe"
 	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/interp/tokens"
 	"github.com/llmpipe/llmpipe/runtime"
 	"github.com/llmpipe/llmpipe/stdlib"
 	"github.com/llmpipe/llmpipe/stdlib/caches"
@@ -99,8 +100,8 @@ func printStep(w io.Writer, prog *interp.Program, st *interp.Step, tier int) {
 // printCache shows, for each model that may use the cache, what it costs and
 // how much use it needs to pay off.
 func printCache(w io.Writer, prog *interp.Program, c *interp.Cache) {
-	tokens := len(c.System) / 4
-	fmt.Fprintf(w, "\ncache %s · ~%s tokens · ttl %s\n", c.Name, count(int64(tokens)), planDuration(c.TTL))
+	n := tokens.Estimate(c.System)
+	fmt.Fprintf(w, "\ncache %s · ~%s tokens · ttl %s\n", c.Name, count(int64(n)), planDuration(c.TTL))
 	models, first := cacheModels(prog, c)
 	if len(models) == 0 {
 		fmt.Fprintf(w, "  no step uses it\n")
@@ -111,7 +112,7 @@ func printCache(w io.Writer, prog *interp.Program, c *interp.Cache) {
 		if !first[m.ID] {
 			when = "created only if an item climbs to it"
 		}
-		fmt.Fprintf(w, "  %s · %s\n", m.ID, cacheText(m, tokens, when))
+		fmt.Fprintf(w, "  %s · %s\n", m.ID, cacheText(m, n, when))
 	}
 }
 

@@ -173,13 +173,8 @@ func (rf *runFlags) options(args []string) (llmpipe.RunOptions, func() error, er
 	return opts, closeFn, nil
 }
 
-// runWithSignals runs p with two-phase Ctrl-C and a progress display.
-func runWithSignals(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, opts llmpipe.RunOptions, quiet bool) (*runtime.Summary, error) {
-	return runLive(parent, env, p, opts, quiet, false)
-}
-
-// runLive is runWithSignals that, with watchFile, also applies saves of
-// the pipeline file to the running run.
+// runLive runs p with two-phase Ctrl-C and a progress display; with
+// watchFile it also applies saves of the pipeline file to the running run.
 func runLive(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, opts llmpipe.RunOptions, quiet, watchFile bool) (*runtime.Summary, error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)

@@ -120,8 +120,3 @@ func (b *bucket) pause(now, until time.Duration) {
 	b.level = min(b.level, 0)
 	b.last = max(b.last, until)
 }
-
-// perWindow is the units the bucket currently lets through per window.
-func (b *bucket) perWindow(headroom float64) float64 {
-	return headroom * b.limit * b.factor
-}

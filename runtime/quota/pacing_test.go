@@ -155,8 +155,10 @@ func TestPacingRealClock(t *testing.T) {
 	if most > limit+1 {
 		t.Errorf("%d calls in one window, limit %d", most, limit)
 	}
-	// Loose: a loaded CI machine delays timers.
-	if got < 0.9 {
-		t.Errorf("achieved %.3f of the limit, want ≥ 0.9", got)
+	// Loose: a loaded CI machine delays timers (0.865 was seen with the
+	// whole suite running on two cores); the exact rate is checked on the
+	// fake clock above, this only catches a pacer that stalls.
+	if got < 0.6 {
+		t.Errorf("achieved %.3f of the limit, want ≥ 0.6", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/interp/tokens"
 )
 
 func jsonFunc() *interp.Func {
@@ -111,13 +112,7 @@ func tokensFunc() *interp.Func {
 			if err != nil {
 				return nil, err
 			}
-			return estimateTokens(s), nil
+			return tokens.Estimate(s), nil
 		},
 	}
-}
-
-// estimateTokens counts characters (runes), not bytes, so that non-Latin
-// text is not overestimated fourfold.
-func estimateTokens(s string) int {
-	return (utf8.RuneCountInString(s) + 3) / 4
 }

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/genai"
-
+	"github.com/llmpipe/llmpipe/interp/tokens"
 	"github.com/llmpipe/llmpipe/runtime"
+	"google.golang.org/genai"
 )
 
 // CreateCache uploads system text as a cachedContents entry for model.
@@ -37,15 +37,15 @@ func (p *Provider) CreateCache(ctx context.Context, model, displayName, system s
 	if cc == nil || cc.Name == "" {
 		return "", 0, &runtime.Error{Class: runtime.ClassTransient, Message: op + ": reply has no cache name"}
 	}
-	tokens := 0
+	n := 0
 	if cc.UsageMetadata != nil {
-		tokens = int(cc.UsageMetadata.TotalTokenCount)
+		n = int(cc.UsageMetadata.TotalTokenCount)
 	}
-	if tokens == 0 {
+	if n == 0 {
 		// Rough, but only used for storage-cost estimates.
-		tokens = len(system) / 4
+		n = tokens.Estimate(system)
 	}
-	return cc.Name, tokens, nil
+	return cc.Name, n, nil
 }
 
 // needsContents reports the refusal of a cache with no content turns.

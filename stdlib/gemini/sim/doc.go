@@ -30,7 +30,8 @@
 // Fault and latency draws are a function of (seed, item, model, call n) so a
 // run is reproducible whatever the arrival order.
 //
-// Tokens are counted as ceil(runes/4) over all text in contents,
+// Tokens are counted with llmpipe's one estimator (interp/tokens: about
+// four characters a token, rounded up) over all text in contents,
 // systemInstruction and the cached content; promptTokenCount includes the
 // cached tokens, as the real API's does.
 //

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/internal/jsonscan"
+	"github.com/llmpipe/llmpipe/interp/tokens"
 )
 
 // The request side decodes only what the simulator looks at; unknown fields
@@ -54,24 +54,25 @@ func (r *genRequest) promptText() string {
 	return b.String()
 }
 
-// countTokens approximates Gemini's tokenizer as ceil(runes/4) over all
-// text, which is close enough for English prose and cheap.
+// countTokens stands in for Gemini's tokenizer with llmpipe's own estimate
+// over all text (package tokens: about four characters a token), which is
+// close enough for English prose and cheap.
 func countTokens(cs []content, sys *content) int {
-	n := 0
+	var n tokens.Counter
 	for _, c := range cs {
 		for _, p := range c.Parts {
-			n += utf8.RuneCountInString(p.Text)
+			n.Add(p.Text)
 		}
 	}
 	if sys != nil {
 		for _, p := range sys.Parts {
-			n += utf8.RuneCountInString(p.Text)
+			n.Add(p.Text)
 		}
 	}
-	return (n + 3) / 4
+	return n.Tokens()
 }
 
-func textTokens(s string) int { return (utf8.RuneCountInString(s) + 3) / 4 }
+func textTokens(s string) int { return tokens.Estimate(s) }
 
 // usage is what goes into usageMetadata.
 type usage struct {

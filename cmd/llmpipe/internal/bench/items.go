@@ -24,9 +24,10 @@ type itemSpec struct {
 	FirstIndex int
 }
 
-// writeItems writes a JSON Lines source of {"id","text"} items; the text is
-// plain ASCII words, so the runtime's estimate (bytes/4) and the
-// simulator's count (runes/4) agree unless a scenario skews them.
+// writeItems writes a JSON Lines source of {"id","text"} items of plain
+// ASCII words. The runtime's estimate and the simulator's count are the
+// same estimator (interp/tokens), so they agree unless a scenario skews
+// them.
 func writeItems(path string, spec itemSpec, seed int64) error {
 	f, err := os.Create(path)
 	if err != nil {
