@@ -8,7 +8,7 @@ import (
 // Request is one call to a model. The provider turns it into the API's
 // request; the store hashes it (with the model id) for the response cache.
 type Request struct {
-	Item   string // item id, sent as the x-llmpipe-item header
+	Item   string // item id; the gemini provider sends it encoded in the x-llmpipe-item header
 	Step   string
 	Model  string // Gemini model id
 	System string // system instruction; "" for none

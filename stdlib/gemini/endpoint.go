@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"google.golang.org/genai"
+
+	"github.com/llmpipe/llmpipe/stdlib/gemini/itemkey"
 )
 
 // endpoint posts generateContent requests itself, with what the SDK's
@@ -32,8 +34,8 @@ var versionHeader = []string{"llmpipe gl-go/" + goruntime.Version()}
 
 var jsonContentType = []string{"application/json"}
 
-// itemKey is itemHeader as the header map stores it.
-var itemKey = http.CanonicalHeaderKey(itemHeader)
+// itemHeaderKey is itemHeader as the header map stores it.
+var itemHeaderKey = http.CanonicalHeaderKey(itemHeader)
 
 func newEndpoint(cc genai.ClientConfig) (endpoint, error) {
 	u, err := url.Parse(cc.HTTPOptions.BaseURL)
@@ -79,7 +81,7 @@ func (e *endpoint) generateContent(ctx context.Context, item, model string, body
 	req.Header = http.Header{
 		"Content-Type":      jsonContentType,
 		"X-Goog-Api-Key":    e.key,
-		itemKey:             {item},
+		itemHeaderKey:       {itemkey.Encode(item)},
 		"User-Agent":        versionHeader,
 		"X-Goog-Api-Client": versionHeader,
 	}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genai"
 
 	"github.com/llmpipe/llmpipe/runtime"
+	"github.com/llmpipe/llmpipe/stdlib/gemini/itemkey"
 )
 
 // sdkConfig is how llmpipe drove genai's GenerateContent before the direct
@@ -17,7 +18,7 @@ import (
 func sdkConfig(req *runtime.Request, schemas *schemaCache) (*genai.GenerateContentConfig, error) {
 	cfg := &genai.GenerateContentConfig{
 		HTTPOptions: &genai.HTTPOptions{
-			Headers: http.Header{itemHeader: []string{req.Item}},
+			Headers: http.Header{itemHeader: []string{itemkey.Encode(req.Item)}},
 		},
 		AutomaticContinuation: genai.Ptr(false),
 		CachedContent:         req.CachedContent,

@@ -16,6 +16,13 @@ import (
 
 func startSim(t *testing.T, edit func(*sim.Config)) *Provider {
 	t.Helper()
+	return startSimServer(t, edit, nil)
+}
+
+// startSimServer is startSim that also hands back the server in *srv
+// (when srv is not nil).
+func startSimServer(t *testing.T, edit func(*sim.Config), srv **sim.Server) *Provider {
+	t.Helper()
 	cfg := sim.DefaultConfig()
 	if edit != nil {
 		edit(&cfg)
@@ -25,6 +32,9 @@ func startSim(t *testing.T, edit func(*sim.Config)) *Provider {
 		t.Fatalf("sim.Start: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
+	if srv != nil {
+		*srv = s
+	}
 	p, err := New(context.Background(), Options{APIKey: "sim", BaseURL: s.URL()})
 	if err != nil {
 		t.Fatalf("New: %v", err)

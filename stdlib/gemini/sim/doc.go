@@ -95,12 +95,18 @@
 //
 // A script (Config.Script or the JSONL file in Config.ScriptFile) answers
 // chosen requests. Lines are tried in file order and the first match wins;
-// a line matches when its item equals the x-llmpipe-item header (or is
+// a line matches when its item equals the item id of the request (or is
 // "*"), its model is empty or equal, and its call is 0 or equal to the
 // 1-based count of generate calls for that (item, model) pair (every
 // call counts, even one refused for quota). Scripted replies skip random
 // faults and wrong answers; scripted 429s are not counted as quota
 // rejections.
+//
+// The item id of a request is its x-llmpipe-item header decoded with
+// itemkey.Decode (the provider encodes it with itemkey.Encode, so ids with
+// control characters or non-ASCII travel safely). An id too long for a
+// header arrives as a hash key; script lines, --poison and the log use
+// that same key for it.
 //
 // # Running it
 //

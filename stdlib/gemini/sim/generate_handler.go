@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/llmpipe/llmpipe/stdlib/gemini/itemkey"
 )
 
 // call is what the decision steps of one generate request share.
@@ -23,7 +25,7 @@ type call struct {
 
 // serveGenerate runs the decision steps documented in the package comment.
 func (s *Server) serveGenerate(x *exchange, model string, stream bool) {
-	c := &call{x: x, model: model, item: x.r.Header.Get("x-llmpipe-item"), stream: stream}
+	c := &call{x: x, model: model, item: itemID(x.r), stream: stream}
 	c.n = s.st.nextCall(c.item, model)
 	x.e.Item, x.e.Call = c.item, c.n
 	if !s.decode(x, &c.req) {
@@ -119,6 +121,27 @@ func (s *Server) serveGenerate(x *exchange, model string, stream bool) {
 	}
 	text, finish := s.reply(c)
 	s.succeed(c, text, finish, false)
+}
+
+// itemID is the item id a request carries in its x-llmpipe-item header,
+// decoded with itemkey.Decode. A long id arrives hashed and stays so; a
+// header that is not a valid key (a hand-made request) is taken as it is.
+func itemID(r *http.Request) string {
+	h := r.Header.Get("x-llmpipe-item")
+	id, err := itemkey.Decode(h)
+	if err != nil {
+		return h
+	}
+	return id
+}
+
+// sameKey is the form an id takes after the trip through the header:
+// itself, or its hash key when it is too long to send.
+func sameKey(id string) string {
+	if k := itemkey.Encode(id); strings.HasPrefix(k, itemkey.HashPrefix) {
+		return k
+	}
+	return id
 }
 
 // interrupted answers a request whose wait was cut short: nothing if the

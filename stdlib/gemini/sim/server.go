@@ -66,6 +66,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		script = append(script, more...)
 	}
+	// Requests carry item keys (see itemID); match on the same form.
+	for i := range script {
+		if script[i].Item != "*" {
+			script[i].Item = sameKey(script[i].Item)
+		}
+	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("sim listen: %w", err)
@@ -91,7 +97,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		fresh:   map[net.Conn]struct{}{},
 	}
 	for _, id := range cfg.Poison {
-		s.poison[id] = true
+		s.poison[sameKey(id)] = true
 	}
 	s.quotas = newQuotas(&s.cfg, now)
 	s.caches = newCaches(cfg.Window, s.st)
