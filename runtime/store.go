@@ -85,6 +85,9 @@ type Attempt struct {
 	Latency    time.Duration
 	Cached     bool
 	At         time.Time
+	// Job is the batch job that answered the attempt ("batches/…"); ""
+	// for an online call.
+	Job string
 }
 
 // CacheRecord is a cached content the run created on the provider.

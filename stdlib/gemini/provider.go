@@ -29,6 +29,9 @@ type Options struct {
 	// connection for every call in flight (no client timeout: each attempt
 	// is bounded by Request.Timeout and the caller's context).
 	HTTPClient *http.Client
+	// BatchInlineLimit is the largest batch create body sent inline, in
+	// bytes; bigger jobs upload a JSONL file. 0: DefaultBatchInlineLimit.
+	BatchInlineLimit int
 }
 
 // Provider calls Gemini. It is safe for concurrent use.
@@ -38,6 +41,8 @@ type Provider struct {
 	// direct is the generateContent endpoint, taken from the client's
 	// resolved config so the direct path and the SDK agree on it.
 	direct endpoint
+	// batchInline is Options.BatchInlineLimit.
+	batchInline int
 }
 
 var (
@@ -82,7 +87,7 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gemini: %w", err)
 	}
-	return &Provider{client: client, direct: ep}, nil
+	return &Provider{client: client, direct: ep, batchInline: opts.BatchInlineLimit}, nil
 }
 
 func firstEnv(names ...string) string {

@@ -98,6 +98,8 @@ ALTER TABLE results ADD COLUMN input TEXT NOT NULL DEFAULT '';
 	`
 PRAGMA application_id = 1819045232;
 `,
+	// v5: batch jobs (see batchJobsMigration).
+	batchJobsMigration,
 }
 
 // ApplicationID is the PRAGMA application_id of every llmpipe store, set by
