@@ -134,3 +134,22 @@ func TestMiddlewareAfterAndOnRetry(t *testing.T) {
 		t.Fatalf("failed sink: %v", bad)
 	}
 }
+
+// Issue 19 item 11: a worker count past MaxWorkers, from the options, the
+// pipeline's config or SetWorkers, is clamped.
+func TestWorkersAreClamped(t *testing.T) {
+	prog := compile(t, map[string]string{"main.llmp": personPipeline, "people.jsonl": people(1)})
+	opts := options(&fakeProvider{})
+	opts.Workers = 1_000_000
+	r, err := runtime.New(prog, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Workers(); got != runtime.MaxWorkers {
+		t.Errorf("Workers() = %d with Options.Workers 1000000, want %d", got, runtime.MaxWorkers)
+	}
+	r.SetWorkers(5_000_000)
+	if got := r.Workers(); got != runtime.MaxWorkers {
+		t.Errorf("Workers() = %d after SetWorkers(5000000), want %d", got, runtime.MaxWorkers)
+	}
+}

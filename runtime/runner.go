@@ -154,10 +154,16 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 	if n <= 0 {
 		n = autoWorkers(prog, opts.Pacer)
 	}
+	n = min(n, MaxWorkers)
 	r.workers.Store(int64(n))
 	r.sem = newSemaphore(n)
 	return r, nil
 }
+
+// MaxWorkers bounds the calls in flight, from any setting: each worker is a
+// goroutine per step, and a million of them cost more to start and stop than
+// the calls they make. No quota tier needs more in flight.
+const MaxWorkers = 10000
 
 // autoWorkers sizes concurrency when the pipeline says workers = auto: the
 // pacer's suggestion (Little's law over the quota) when there is one,
@@ -192,9 +198,7 @@ func (r *Runner) Workers() int { return int(r.workers.Load()) }
 
 // SetWorkers changes how many calls may be in flight at once, while running.
 func (r *Runner) SetWorkers(n int) {
-	if n < 1 {
-		n = 1
-	}
+	n = max(1, min(n, MaxWorkers))
 	old := r.workers.Swap(int64(n))
 	r.sem.setLimit(n)
 	if int64(n) <= old {

@@ -100,8 +100,8 @@ func addDevFlags(fs *flag.FlagSet, rf *runFlags) {
 	fs.BoolVar(&rf.noStore, "no-store", false, "keep nothing between rounds: every round calls the models again")
 	fs.BoolVar(&rf.noCache, "no-cache", false, "do not answer requests from the response cache")
 	fs.BoolVar(&rf.retryFailed, "retry-failed", false, "run items again that failed in an earlier round with the same pipeline")
-	fs.IntVar(&rf.workers, "workers", 0, "calls in flight at once (default: config.workers, else sized from the quota)")
-	fs.Float64Var(&rf.budget, "budget", 0, "stop a round before it spends more than this many `dollars`")
+	fs.Var(workersFlag(&rf.workers), "workers", "`N` calls in flight at once, 1 to 10000 (default: config.workers, else sized from the quota)")
+	fs.Var(budgetFlag{&rf.budget}, "budget", "stop a round before it spends more than this many `dollars`")
 	fs.StringVar(&rf.baseURL, "base-url", "", "Gemini API base `URL` (default: GOOGLE_GEMINI_BASE_URL, else Google's)")
 	fs.StringVar(&rf.events, "events", "", "write the event stream of every round as JSON lines to `FILE`")
 	rf.simCfg.RegisterFlags(fs, "sim-")
@@ -221,6 +221,10 @@ func (d *devLoop) run(ctx context.Context) int {
 			cur.cancel()
 			cur = nil
 			d.report(res)
+			if errors.Is(res.err, gemini.ErrNoAPIKey) {
+				// No save of the file brings a key: waiting would hang.
+				return exitError
+			}
 		case <-changes:
 			p, err := llmpipe.Load(d.path)
 			if p != nil {
