@@ -11,6 +11,7 @@ import (
 	"github.com/llmpipe/llmpipe/runtime/quota"
 	"github.com/llmpipe/llmpipe/stdlib"
 	"github.com/llmpipe/llmpipe/stdlib/caches"
+	"github.com/llmpipe/llmpipe/stdlib/catalog"
 	"github.com/llmpipe/llmpipe/stdlib/gemini"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
 	"github.com/llmpipe/llmpipe/stdlib/store"
@@ -138,9 +139,9 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 		}
 	}
 
-	prices := newPriceBook(prog)
+	book := catalog.NewBook(prog)
 	limiter := quota.New(quota.Options{Window: opts.QuotaWindow})
-	setLimits(limiter, prog)
+	setLimits(limiter, book, prog)
 	r.limiter = limiter
 
 	var cm runtime.CacheManager
@@ -154,7 +155,7 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 	}
 	if canCache && len(prog.Caches) > 0 {
 		mgr := caches.New(caches.Options{
-			Provider: cp, Store: st, Pipeline: p.Name(), Price: prices.priceOf,
+			Provider: cp, Store: st, Pipeline: p.Name(), Price: book.PriceOf,
 			TimeScale: timeScale,
 			OnEvent: func(e runtime.Event) {
 				if e.Time.IsZero() {
@@ -178,8 +179,8 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 		OpenSource:  stdlib.OpenSource,
 		OpenSink:    openSink,
 		Store:       st,
-		Cost:        prices.cost,
-		Price:       prices.modelPrice,
+		Cost:        book.Cost,
+		Price:       book.Price,
 		Pacer:       runtime.QuotaPacer{Limiter: limiter, Window: opts.QuotaWindow},
 		Caches:      cm,
 		Workers:     opts.Workers,
@@ -236,10 +237,10 @@ func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (*runtime.Summary, 
 	return r.Wait(ctx)
 }
 
-func setLimits(l *quota.Limiter, prog *interp.Program) {
-	prices := newPriceBook(prog)
+// setLimits gives the limiter every model's quota from the book.
+func setLimits(l *quota.Limiter, book *catalog.Book, prog *interp.Program) {
 	for _, m := range prog.Models {
-		l.SetLimits(m.ID, prices.limits(m))
+		l.SetLimits(m.ID, book.Limits(m))
 	}
 }
 
@@ -255,7 +256,7 @@ func (r *Run) Reload(p *Pipeline) (int, error) {
 	if err != nil {
 		return v, err
 	}
-	setLimits(r.limiter, p.Program)
+	setLimits(r.limiter, catalog.NewBook(p.Program), p.Program)
 	r.Pipeline = p
 	return v, nil
 }

@@ -29,7 +29,7 @@ requests per hour must use a cache for it to cost less than sending its
 content inline (storage ÷ (input − cached price)). Content below a model's
 minimum cache size is sent inline; the plan says so.
 
-Token counts of cache content are estimates (4 bytes a token).
+Token counts of cache content are estimates (about 4 characters a token).
 
 Example:
   llmpipe plan pipelines/handbook_qa.llmp`)
@@ -44,23 +44,20 @@ Example:
 // printPlan writes the plan of a checked pipeline.
 func printPlan(ctx context.Context, w io.Writer, p *llmpipe.Pipeline) {
 	prog := p.Program
-	tier := prog.Config.Tier
-	if tier == 0 {
-		tier = 1
-	}
-	fmt.Fprintf(w, "%s · quota tier %d\n", filepath.Base(p.Path), tier)
+	book := catalog.NewBook(prog)
+	fmt.Fprintf(w, "%s · quota tier %d\n", filepath.Base(p.Path), book.Tier())
 	for _, s := range prog.Sources {
 		fmt.Fprintf(w, "\nsource %s · %s %s%s\n", s.Name, s.Kind, relPath(prog.Dir, s.Path), itemCount(ctx, s))
 	}
 	for _, st := range prog.Steps {
-		printStep(w, prog, st, tier)
+		printStep(w, book, st)
 	}
 	for _, c := range prog.Caches {
-		printCache(w, prog, c)
+		printCache(w, book, prog, c)
 	}
 }
 
-func printStep(w io.Writer, prog *interp.Program, st *interp.Step, tier int) {
+func printStep(w io.Writer, book *catalog.Book, st *interp.Step) {
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "  %-8s "+format+"\n", append([]any{k}, a...)...) }
 	fmt.Fprintf(w, "\nstep %s\n", st.Name)
 	if st.FromSource != nil {
@@ -76,7 +73,7 @@ func printStep(w io.Writer, prog *interp.Program, st *interp.Step, tier int) {
 		if i == 0 {
 			label = "models"
 		}
-		row(label, "%d. %s · %s · %s", i+1, modelName(m), priceText(m), quotaText(m, tier))
+		row(label, "%d. %s · %s · %s", i+1, modelName(m), priceText(book, m), quotaText(book, m))
 	}
 	if st.Output != nil {
 		row("output", "%s", st.Output.Name)
@@ -99,7 +96,7 @@ func printStep(w io.Writer, prog *interp.Program, st *interp.Step, tier int) {
 
 // printCache shows, for each model that may use the cache, what it costs and
 // how much use it needs to pay off.
-func printCache(w io.Writer, prog *interp.Program, c *interp.Cache) {
+func printCache(w io.Writer, book *catalog.Book, prog *interp.Program, c *interp.Cache) {
 	n := tokens.Estimate(c.System)
 	fmt.Fprintf(w, "\ncache %s · ~%s tokens · ttl %s\n", c.Name, count(int64(n)), planDuration(c.TTL))
 	models, first := cacheModels(prog, c)
@@ -112,7 +109,7 @@ func printCache(w io.Writer, prog *interp.Program, c *interp.Cache) {
 		if !first[m.ID] {
 			when = "created only if an item climbs to it"
 		}
-		fmt.Fprintf(w, "  %s · %s\n", m.ID, cacheText(m, n, when))
+		fmt.Fprintf(w, "  %s · %s\n", m.ID, cacheText(book, m, n, when))
 	}
 }
 
@@ -139,15 +136,15 @@ func cacheModels(prog *interp.Program, c *interp.Cache) ([]*interp.Model, map[st
 	return out, first
 }
 
-func cacheText(m *interp.Model, tokens int, when string) string {
-	entry, known := catalog.Lookup(m.ID)
-	if known && !entry.Caching && m.Price == nil {
+func cacheText(book *catalog.Book, m *interp.Model, tokens int, when string) string {
+	minTokens, caching := book.Caching(m)
+	if !caching {
 		return "no explicit caching for this model: content sent inline"
 	}
-	if known && tokens < entry.MinCacheTokens {
-		return fmt.Sprintf("below its minimum cache size (%s tokens): content sent inline", count(int64(entry.MinCacheTokens)))
+	if tokens < minTokens {
+		return fmt.Sprintf("below its minimum cache size (%s tokens): content sent inline", count(int64(minTokens)))
 	}
-	p, ok := modelPrice(m)
+	p, ok := book.ModelPrice(m)
 	if !ok {
 		return when + " · price unknown"
 	}
@@ -173,40 +170,17 @@ func modelName(m *interp.Model) string {
 	return m.ID
 }
 
-// modelPrice is the model block's price, else the catalog's.
-func modelPrice(m *interp.Model) (interp.Price, bool) {
-	if m.Price != nil {
-		return *m.Price, true
-	}
-	if c, ok := catalog.Lookup(m.ID); ok {
-		return c.Price, true
-	}
-	return interp.Price{}, false
-}
-
-func priceText(m *interp.Model) string {
-	p, ok := modelPrice(m)
+func priceText(book *catalog.Book, m *interp.Model) string {
+	p, ok := book.ModelPrice(m)
 	if !ok {
 		return "price unknown"
 	}
 	return fmt.Sprintf("$%s in · $%s out · $%s cached per 1M tokens", dollars(p.InputPerM), dollars(p.OutputPerM), dollars(p.CachedPerM))
 }
 
-// quotaText is the model block's quota, else the tier table's.
-func quotaText(m *interp.Model, tier int) string {
-	lim := catalog.Limits{RPM: m.RPM, TPM: m.TPM, RPD: m.RPD}
-	if c, ok := catalog.Lookup(m.ID); ok {
-		t := c.Limits(tier)
-		if lim.RPM == 0 {
-			lim.RPM = t.RPM
-		}
-		if lim.TPM == 0 {
-			lim.TPM = t.TPM
-		}
-		if lim.RPD == 0 {
-			lim.RPD = t.RPD
-		}
-	}
+// quotaText is the model's quota as the book has it.
+func quotaText(book *catalog.Book, m *interp.Model) string {
+	lim := book.Limits(m)
 	part := func(n int, unit string) string {
 		if n == 0 {
 			return "no " + unit + " limit"
