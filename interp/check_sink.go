@@ -6,7 +6,7 @@ func (c *checker) lowerSink(d *decl) {
 	b := c.readBody(d.block.Body, specs[kindSink], d.block.Name)
 	sk := &Sink{Name: d.name, Range: d.block.Range}
 	var kindAttr *lang.Attribute
-	for _, a := range b.kindAttrs(d.block.Body, sinkKinds) {
+	for _, a := range b.kindAttrs(d.block.Body, kindNames(sinkKindSpecs)) {
 		if kindAttr != nil {
 			c.errorf(a.Name.Range, "declare a second sink for the other format", "sink %q has both %s and %s", sk.Name, kindAttr.Name.Name, a.Name.Name)
 			continue
@@ -17,7 +17,7 @@ func (c *checker) lowerSink(d *decl) {
 		}
 	}
 	if kindAttr == nil {
-		c.errorf(d.block.Name.Range, "add jsonl = \"path\" or csv = \"path\"", "sink %q says nowhere to write", sk.Name)
+		c.errorf(d.block.Name.Range, kindHelp(sinkKindSpecs), "sink %q says nowhere to write", sk.Name)
 	}
 	ok := true
 	if a := b.attrs["from"]; a != nil {

@@ -33,7 +33,7 @@ func (c *checker) lowerSource(d *decl) {
 	b := c.readBody(d.block.Body, specs[kindSource], d.block.Name)
 	src := &Source{Name: d.name, Range: d.block.Range}
 	var kindAttr *lang.Attribute
-	for _, a := range b.kindAttrs(d.block.Body, sourceKinds) {
+	for _, a := range b.kindAttrs(d.block.Body, kindNames(sourceKindSpecs)) {
 		if kindAttr != nil {
 			d := c.errorf(a.Name.Range, "a source reads one file; declare another source for the other", "source %q has both %s and %s", src.Name, kindAttr.Name.Name, a.Name.Name)
 			d.Notes = []lang.Note{{Range: kindAttr.Name.Range, Message: kindAttr.Name.Name + " given here"}}
@@ -49,7 +49,7 @@ func (c *checker) lowerSource(d *decl) {
 		}
 	}
 	if kindAttr == nil {
-		c.errorf(d.block.Name.Range, "add one of jsonl, csv, lines, files or json = \"path\"", "source %q says nowhere to read from", src.Name)
+		c.errorf(d.block.Name.Range, kindHelp(sourceKindSpecs), "source %q says nowhere to read from", src.Name)
 	}
 	if a := b.attrs["id"]; a != nil {
 		src.ID = c.attrExpr(a, c.itemEnv(), false, nil)

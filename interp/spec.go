@@ -71,24 +71,14 @@ const (
 	kindRetry  = "retry"
 )
 
-// sourceKinds are the source attributes naming where items come from;
-// exactly one must be given.
-var sourceKinds = []string{"jsonl", "csv", "lines", "files", "json"}
-
-// sinkKinds are the sink attributes naming where records go.
-var sinkKinds = []string{"jsonl", "csv"}
-
 var specs = map[string]*blockSpec{
-	kindSource: {Kind: kindSource, Named: true, Doc: "where items come from", Attrs: []attrSpec{
-		{Name: "jsonl", Kind: vString, Doc: "a JSON Lines file, one item per line"},
-		{Name: "csv", Kind: vString, Doc: "a CSV file whose header row names the fields"},
-		{Name: "lines", Kind: vString, Doc: "a text file, one item per line (item.text, item.line)"},
-		{Name: "files", Kind: vString, Doc: "a glob, one item per file"},
-		{Name: "json", Kind: vString, Doc: "a JSON file holding an array of items"},
-		{Name: "id", Kind: vExpr, Default: "the item's position", Doc: "the item's id; sees item"},
-		{Name: "where", Kind: vBoolExpr, Doc: "keep only items for which this is true; sees item"},
-		{Name: "limit", Kind: vInt, Default: "0 (no limit)", Doc: "read at most this many items"},
-	}},
+	// A source names exactly one kind (kinds.go), by the attribute that
+	// holds its path.
+	kindSource: {Kind: kindSource, Named: true, Doc: "where items come from", Attrs: append(kindAttrSpecs(sourceKindSpecs),
+		attrSpec{Name: "id", Kind: vExpr, Default: "the item's position", Doc: "the item's id; sees item"},
+		attrSpec{Name: "where", Kind: vBoolExpr, Doc: "keep only items for which this is true; sees item"},
+		attrSpec{Name: "limit", Kind: vInt, Default: "0 (no limit)", Doc: "read at most this many items"},
+	)},
 	kindSchema: {Kind: kindSchema, Named: true, Fields: true, Doc: "the shape of a structured output"},
 	kindModel: {Kind: kindModel, Named: true, Doc: "a model with generation settings, quota and price", Attrs: []attrSpec{
 		{Name: "id", Kind: vString, Required: true, Doc: "the Gemini model id"},
@@ -127,11 +117,10 @@ var specs = map[string]*blockSpec{
 		{Name: "backoff", Kind: vDurRange, Default: "1s .. 30s"},
 		{Name: "feedback", Kind: vTemplate, Doc: "appended to the prompt after a validation failure"},
 	}},
-	kindSink: {Kind: kindSink, Named: true, Doc: "where records go", Attrs: []attrSpec{
+	// A sink names exactly one kind (kinds.go) besides from.
+	kindSink: {Kind: kindSink, Named: true, Doc: "where records go", Attrs: append([]attrSpec{
 		{Name: "from", Kind: vRef, Required: true, Doc: "a step, or STEP.failed"},
-		{Name: "jsonl", Kind: vString},
-		{Name: "csv", Kind: vString},
-	}},
+	}, kindAttrSpecs(sinkKindSpecs)...)},
 	kindConfig: {Kind: kindConfig, Doc: "run-wide settings", Attrs: []attrSpec{
 		{Name: "workers", Kind: vInt, Default: "0 (auto)"},
 		{Name: "budget", Kind: vMoney, Default: "no budget"},

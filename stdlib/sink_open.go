@@ -8,12 +8,6 @@ import (
 	"github.com/llmpipe/llmpipe/runtime"
 )
 
-// Sink kinds, as written in a sink block.
-const (
-	SinkJSONL = "jsonl"
-	SinkCSV   = "csv"
-)
-
 // OpenSink creates (or truncates) the sink's file, making its directories.
 // The runtime re-delivers earlier runs' records from its store at the start
 // of a run, so truncating loses nothing: the file holds the complete output
@@ -32,13 +26,11 @@ func openSink(ctx context.Context, sink *interp.Sink) (runtime.Sink, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	switch sink.Kind {
-	case SinkJSONL:
-		return openJSONLSink(sink)
-	case SinkCSV:
-		return openCSVSink(sink)
+	open, ok := sinkOpeners[sink.Kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown sink kind %q", sink.Kind)
 	}
-	return nil, fmt.Errorf("unknown sink kind %q", sink.Kind)
+	return open(ctx, sink)
 }
 
 func writeErr(sink *interp.Sink, err error) error {

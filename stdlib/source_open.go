@@ -8,15 +8,6 @@ import (
 	"github.com/llmpipe/llmpipe/runtime"
 )
 
-// Source kinds, as written in a source block.
-const (
-	SourceJSONL = "jsonl"
-	SourceCSV   = "csv"
-	SourceLines = "lines"
-	SourceFiles = "files"
-	SourceJSON  = "json"
-)
-
 // OpenSource opens src for reading. The returned Source is used from one
 // goroutine; every kind also implements runtime.Counter, which opens its own
 // handle and so may run beside Next.
@@ -32,19 +23,11 @@ func openSource(ctx context.Context, src *interp.Source) (runtime.Source, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	switch src.Kind {
-	case SourceJSONL:
-		return openJSONL(src)
-	case SourceCSV:
-		return openCSV(src)
-	case SourceLines:
-		return openLines(src)
-	case SourceFiles:
-		return openFiles(ctx, src)
-	case SourceJSON:
-		return openJSON(src)
+	open, ok := sourceOpeners[src.Kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown source kind %q", src.Kind)
 	}
-	return nil, fmt.Errorf("unknown source kind %q", src.Kind)
+	return open(ctx, src)
 }
 
 // nextErr wraps an error that ends a source part-way.
