@@ -87,8 +87,11 @@
 // GET /stats and Server.Stats report requests, statuses, admissions per
 // fixed window per model, 429s per model and axis, successes per item,
 // faults and wrong answers by kind, token totals and cache counts. With
-// Config.LogFile every request is one JSON line (see LogEntry); the log is
-// buffered and complete once Close returns. Memory grows with the number
+// Config.LogFile every request is one JSON line (see LogEntry), written
+// when the request finishes; the log is buffered but flushed in whole lines
+// at least every 100 ms, so it can be tailed during a run, and it is
+// complete once Close returns. Other kinds of line share the file through
+// the logLine interface. Memory grows with the number
 // of distinct items (call numbers and successes are kept per item).
 //
 // # Scripts

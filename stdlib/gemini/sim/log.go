@@ -39,16 +39,35 @@ type LogEntry struct {
 	Body json.RawMessage `json:"body,omitempty"` // with LogBodies
 }
 
-// requestLog buffers entries to a file through one mutex-guarded writer
-// and, for tests, may keep them in memory.
+// logLine is one line of the log file. Each kind of line implements it:
+// a request (*LogEntry) and any other kind an endpoint needs to record
+// (batch jobs, say). Kinds share the file, its buffer and its flushes.
+type logLine interface {
+	// appendLine appends the line, one JSON object and "\n", to b.
+	appendLine(b []byte) []byte
+}
+
+// logFlushEvery bounds how long a written line may sit in the buffer, so
+// the file can be tailed during a run.
+const logFlushEvery = 50 * time.Millisecond
+
+// requestLog writes lines to a file through one mutex-guarded buffer,
+// flushed by its own goroutine at least every logFlushEvery and on close,
+// and, for tests, may keep request entries in memory. Its methods are safe
+// for concurrent use; close stops the flushing goroutine.
 type requestLog struct {
-	mu   sync.Mutex
-	f    *os.File
-	w    *bufio.Writer
-	buf  []byte
-	keep bool
-	mem  []LogEntry
-	err  error
+	mu    sync.Mutex
+	f     *os.File
+	w     *bufio.Writer
+	buf   []byte
+	dirty bool // lines in w not yet flushed
+	keep  bool
+	mem   []LogEntry
+	err   error
+
+	stopOnce sync.Once
+	stop     chan struct{} // closed by close to end flushLoop
+	done     chan struct{} // closed when flushLoop has returned
 }
 
 func openLog(path string, keep bool) (*requestLog, error) {
@@ -59,25 +78,76 @@ func openLog(path string, keep bool) (*requestLog, error) {
 			return nil, fmt.Errorf("opening log: %w", err)
 		}
 		l.f, l.w = f, bufio.NewWriterSize(f, 256<<10)
+		l.stop, l.done = make(chan struct{}), make(chan struct{})
+		go l.flushLoop(l.stop, l.done)
 	}
 	return l, nil
 }
 
+// flushLoop flushes buffered lines every logFlushEvery until close.
+func (l *requestLog) flushLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(logFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			l.flushLocked()
+			l.mu.Unlock()
+		}
+	}
+}
+
+// flushLocked writes out buffered lines; l.mu must be held.
+func (l *requestLog) flushLocked() {
+	if !l.dirty || l.w == nil || l.err != nil {
+		return
+	}
+	l.dirty = false
+	if err := l.w.Flush(); err != nil {
+		l.err = err
+	}
+}
+
 func (l *requestLog) enabled() bool { return l.w != nil || l.keep }
 
+// add logs a request, keeping it in memory too when asked to.
 func (l *requestLog) add(e *LogEntry) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.keep {
 		l.mem = append(l.mem, *e)
 	}
+	l.writeLocked(e)
+}
+
+// write logs a line of any kind.
+func (l *requestLog) write(line logLine) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writeLocked(line)
+}
+
+func (l *requestLog) writeLocked(line logLine) {
 	if l.w == nil || l.err != nil {
 		return
 	}
-	l.buf = appendLogEntry(l.buf[:0], e)
+	// Flush before a line that does not fit, so that the file only ever
+	// ends in whole lines (bufio would flush the part that fits).
+	l.buf = line.appendLine(l.buf[:0])
+	if len(l.buf) > l.w.Available() && l.w.Buffered() > 0 {
+		if err := l.w.Flush(); err != nil {
+			l.err = err
+			return
+		}
+	}
 	if _, err := l.w.Write(l.buf); err != nil {
 		l.err = err
 	}
+	l.dirty = true
 }
 
 func (l *requestLog) entries() []LogEntry {
@@ -86,8 +156,13 @@ func (l *requestLog) entries() []LogEntry {
 	return append([]LogEntry(nil), l.mem...)
 }
 
-// close flushes and closes the file, reporting the first write error.
+// close stops the flushing, flushes and closes the file, reporting the
+// first write error. It is safe to call more than once.
 func (l *requestLog) close() error {
+	if l.stop != nil {
+		l.stopOnce.Do(func() { close(l.stop) })
+		<-l.done
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.w == nil {
@@ -106,6 +181,9 @@ func (l *requestLog) close() error {
 	}
 	return nil
 }
+
+// appendLine encodes e as a log line.
+func (e *LogEntry) appendLine(b []byte) []byte { return appendLogEntry(b, e) }
 
 // appendLogEntry encodes e by hand; it runs once per request.
 func appendLogEntry(b []byte, e *LogEntry) []byte {
