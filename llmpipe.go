@@ -29,6 +29,9 @@ type Pipeline struct {
 	Program *interp.Program
 	// Diagnostics holds warnings (errors make Load fail).
 	Diagnostics lang.Diagnostics
+	// Parsed says the file had no syntax error, so File is whole and the
+	// checker ran (an editor falls back to an earlier tree otherwise).
+	Parsed bool
 }
 
 // DiagnosticsError is returned by Load when the file has errors.
@@ -52,8 +55,8 @@ func Load(path string) (*Pipeline, error) {
 // paths in it resolve against path's directory).
 func LoadSource(path string, src []byte) (*Pipeline, error) {
 	f, diags := lang.Parse(path, src)
-	p := &Pipeline{Path: path, Src: src, File: f}
-	if !diags.HasErrors() && f != nil {
+	p := &Pipeline{Path: path, Src: src, File: f, Parsed: !diags.HasErrors() && f != nil}
+	if p.Parsed {
 		prog, cd := interp.Check(f, &interp.Options{Funcs: funcs.All()})
 		diags = append(diags, cd...)
 		p.Program = prog

@@ -60,6 +60,7 @@ func commands() []command {
 		{"show", "show one item's history: every attempt, prompt, reply and cost", cmdShow},
 		{"sim", "run the Gemini simulator on a loopback port", cmdSim},
 		{"bench", "run the benchmark scenarios against the simulator", cmdBench},
+		{"lsp", "serve the Language Server Protocol to an editor", cmdLSP},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -1,0 +1,154 @@
+package lsp
+
+import "github.com/llmpipe/llmpipe/lang"
+
+// place is where an offset falls in the tree.
+type place struct {
+	top   *lang.Block // the top-level block around the offset, or nil
+	block *lang.Block // the innermost block
+	attr  string      // the attribute (or "check") whose value holds the offset
+	value *lang.Value
+	field *lang.Field // a schema field whose line holds the offset
+
+	onKind     bool // on the block's kind word
+	onAttrName bool // on an attribute's name
+}
+
+func placeAt(f *lang.File, off int) place {
+	var p place
+	if f == nil {
+		return p
+	}
+	for _, b := range f.Blocks {
+		if within(b.Range, off) {
+			p.top = b
+			p.descend(b, off)
+			return p
+		}
+	}
+	return p
+}
+
+func (p *place) descend(b *lang.Block, off int) {
+	p.block = b
+	if within(b.Kind.Range, off) {
+		p.onKind = true
+		return
+	}
+	if b.Value != nil && within(b.Value.Range, off) {
+		p.attr, p.value = "", b.Value
+		return
+	}
+	if b.Body == nil {
+		return
+	}
+	for _, e := range b.Body.Entries {
+		if !within(e.EntryRange(), off) {
+			continue
+		}
+		switch e := e.(type) {
+		case *lang.Block:
+			p.descend(e, off)
+		case *lang.Attribute:
+			p.attr = e.Name.Name
+			if within(e.Name.Range, off) {
+				p.onAttrName = true
+			} else {
+				p.value = e.Value
+			}
+		case *lang.Check:
+			p.attr, p.value = "check", e.Expr
+		case *lang.Field:
+			p.field = e
+		}
+		return
+	}
+}
+
+// stepOf is the step block a place belongs to, or nil.
+func (p place) stepOf() *lang.Block {
+	if p.top != nil && p.top.Kind.Name == "step" {
+		return p.top
+	}
+	return nil
+}
+
+// attrValue is the value of attribute name in block b, or nil.
+func attrValue(b *lang.Block, name string) *lang.Value {
+	if b == nil || b.Body == nil {
+		return nil
+	}
+	for _, e := range b.Body.Entries {
+		if a, ok := e.(*lang.Attribute); ok && a.Name.Name == name {
+			return a.Value
+		}
+	}
+	return nil
+}
+
+// refName is the first name of a reference value (`output = Person`).
+func refName(v *lang.Value) string {
+	if v == nil {
+		return ""
+	}
+	if r, ok := v.Lit.(*lang.RefLit); ok && len(r.Parts) > 0 {
+		return r.Parts[0].Name
+	}
+	return ""
+}
+
+// schemaFields are the fields of the schema a step outputs, or nil.
+func schemaFields(x *index, step *lang.Block) []*lang.Field {
+	s, ok := x.defs[refName(attrValue(step, "output"))]
+	if !ok || s.kind != "schema" || s.block.Body == nil {
+		return nil
+	}
+	return fieldsOf(s.block.Body.Entries)
+}
+
+func fieldsOf(entries []lang.Entry) []*lang.Field {
+	var out []*lang.Field
+	for _, e := range entries {
+		if f, ok := e.(*lang.Field); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// fieldPath resolves a path of field names through fields, following
+// inline objects, lists and named schemas.
+func fieldPath(x *index, fields []*lang.Field, path []string) *lang.Field {
+	var cur *lang.Field
+	for _, name := range path {
+		cur = nil
+		for _, f := range fields {
+			if f.Name.Name == name {
+				cur = f
+			}
+		}
+		if cur == nil {
+			return nil
+		}
+		fields = innerFields(x, cur.Type)
+	}
+	return cur
+}
+
+func innerFields(x *index, t *lang.TypeExpr) []*lang.Field {
+	for t != nil && t.List != nil {
+		t = t.List
+	}
+	if t == nil {
+		return nil
+	}
+	if len(t.Fields) > 0 {
+		return t.Fields
+	}
+	if t.Name != nil {
+		if s, ok := x.defs[t.Name.Name]; ok && s.kind == "schema" && s.block.Body != nil {
+			return fieldsOf(s.block.Body.Entries)
+		}
+	}
+	return nil
+}
