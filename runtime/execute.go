@@ -31,8 +31,40 @@ type stage struct {
 	exiting bool
 }
 
-// execute wires sources → stages → sinks and waits for all of them.
-func (r *Runner) execute(parent context.Context, p *plan) error {
+// openSources opens every source a step reads, before anything else of the
+// run starts: a source that cannot be read must stop the run while every
+// output is still as it was. On error, the ones opened are closed.
+func (r *Runner) openSources(ctx context.Context, p *plan) (map[*interp.Source]Source, error) {
+	read := map[*interp.Source]bool{}
+	for _, s := range p.prog.Steps {
+		if s.FromStep == nil && s.FromSource != nil {
+			read[s.FromSource] = true
+		}
+	}
+	opened := make(map[*interp.Source]Source, len(read))
+	for _, src := range p.prog.Sources {
+		if !read[src] {
+			continue
+		}
+		s, err := r.opts.OpenSource(ctx, src)
+		if err != nil {
+			closeSources(opened)
+			return nil, fmt.Errorf("opening source %q: %w", src.Name, err)
+		}
+		opened[src] = s
+	}
+	return opened, nil
+}
+
+func closeSources(srcs map[*interp.Source]Source) {
+	for _, s := range srcs {
+		s.Close()
+	}
+}
+
+// execute wires sources → stages → sinks and waits for all of them. It
+// closes every source in srcs.
+func (r *Runner) execute(parent context.Context, p *plan, srcs map[*interp.Source]Source) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 
@@ -64,7 +96,8 @@ func (r *Runner) execute(parent context.Context, p *plan) error {
 	var g errgroup.Group
 	for _, src := range p.prog.Sources {
 		downs := bySource[src]
-		if len(downs) == 0 {
+		s := srcs[src]
+		if len(downs) == 0 || s == nil {
 			continue
 		}
 		g.Go(func() error {
@@ -73,7 +106,7 @@ func (r *Runner) execute(parent context.Context, p *plan) error {
 					close(d.in)
 				}
 			}()
-			if err := r.readSource(ctx, src, downs); err != nil {
+			if err := r.readSource(ctx, src, s, downs); err != nil {
 				cancel(err)
 				return err
 			}
@@ -199,11 +232,7 @@ func (rec *Record) clone() *Record {
 
 // readSource streams one source into the stages that read it, applying the
 // source's id, where and limit.
-func (r *Runner) readSource(ctx context.Context, src *interp.Source, downs []*stage) error {
-	s, err := r.opts.OpenSource(ctx, src)
-	if err != nil {
-		return fmt.Errorf("opening source %q: %w", src.Name, err)
-	}
+func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, downs []*stage) error {
 	defer s.Close()
 	if c, ok := s.(Counter); ok {
 		// Counting a large file takes a while; progress shows "?" until then.

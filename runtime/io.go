@@ -37,6 +37,15 @@ type Sink interface {
 	Close() error
 }
 
+// Aborter is implemented by sinks that can close without changing their
+// output. Opening a sink must not change its output either (a file sink is
+// emptied by its first record, not by its open), so a run that stops
+// before a sink's first record aborts it, leaving what an earlier run wrote
+// there, instead of closing it, which would leave an empty output.
+type Aborter interface {
+	Abort() error
+}
+
 // OpenSource opens a source of the program; OpenSink likewise. stdlib
 // provides these for the built-in kinds.
 type (

@@ -258,25 +258,37 @@ func Run(ctx context.Context, prog *interp.Program, opts Options) (*Summary, err
 // Run executes the pipeline; see the package function Run.
 func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	p := r.plan.Load()
+	// Everything that can refuse to start is opened before any output
+	// changes: the sources, then the sinks (which leave their files alone
+	// until their first record), then the run's row in the store.
+	srcs, err := r.openSources(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	sinks, err := openSinks(ctx, p.prog, r.opts.OpenSink)
+	if err != nil {
+		closeSources(srcs)
+		return nil, err
+	}
+	r.sinks = sinks
 	if r.opts.Store != nil {
 		id, err := r.opts.Store.BeginRun(ctx, RunInfo{Pipeline: p.prog.File, Started: r.stats.started, Args: r.opts.Args})
 		if err != nil {
+			closeSources(srcs)
+			sinks.close(false)
 			return nil, fmt.Errorf("starting run: %w", err)
 		}
 		r.runID = id
 	}
 	r.emit(Event{Kind: EventRunStarted, Plan: p.version})
 
-	sinks, err := openSinks(ctx, p.prog, r.opts.OpenSink)
-	if err != nil {
-		return nil, err
-	}
-	r.sinks = sinks
+	err = r.execute(ctx, p, srcs)
 
-	err = r.execute(ctx, p)
-
-	// Sinks close after every stage is done, so all finished work is on disk.
-	if cerr := sinks.close(); cerr != nil && err == nil {
+	// Sinks close after every stage is done, so all finished work is on
+	// disk. A run that did not complete aborts the sinks it wrote nothing
+	// to, which keeps what an earlier run left there.
+	completed := err == nil && ctx.Err() == nil && !r.draining() && !r.bud.isExhausted()
+	if cerr := sinks.close(completed); cerr != nil && err == nil {
 		err = cerr
 	}
 	if r.opts.Caches != nil {

@@ -23,9 +23,10 @@ type sinkSet struct {
 }
 
 type lockedSink struct {
-	mu   sync.Mutex
-	name string
-	s    Sink
+	mu      sync.Mutex
+	name    string
+	s       Sink
+	written bool // a record reached Write; guarded by mu
 }
 
 func openSinks(ctx context.Context, prog *interp.Program, open OpenSink) (*sinkSet, error) {
@@ -33,7 +34,7 @@ func openSinks(ctx context.Context, prog *interp.Program, open OpenSink) (*sinkS
 	for _, def := range prog.Sinks {
 		s, err := open(ctx, def)
 		if err != nil {
-			set.close()
+			set.close(false)
 			return nil, fmt.Errorf("opening sink %q: %w", def.Name, err)
 		}
 		ls := &lockedSink{name: def.Name, s: s}
@@ -75,13 +76,19 @@ func (set *sinkSet) targets(ctx context.Context, rec *Record) ([]*lockedSink, er
 	return set.failed[rec.Step], nil
 }
 
-func (set *sinkSet) close() error {
+// close closes every sink. When the run did not complete, a sink that got
+// no record is aborted (see Aborter), so its earlier output survives.
+func (set *sinkSet) close(completed bool) error {
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	var errs []error
 	for _, ls := range set.all {
 		ls.mu.Lock()
-		if err := ls.s.Close(); err != nil {
+		closeFn := ls.s.Close
+		if a, ok := ls.s.(Aborter); ok && !completed && !ls.written {
+			closeFn = a.Abort
+		}
+		if err := closeFn(); err != nil {
 			errs = append(errs, fmt.Errorf("closing sink %q: %w", ls.name, err))
 		}
 		ls.mu.Unlock()
@@ -104,6 +111,7 @@ func (r *Runner) deliver(ctx context.Context, rec *Record) {
 	}
 	for _, ls := range targets {
 		ls.mu.Lock()
+		ls.written = true
 		err := ls.s.Write(wctx, rec)
 		ls.mu.Unlock()
 		if err != nil {

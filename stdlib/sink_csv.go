@@ -12,7 +12,8 @@ import (
 	"github.com/llmpipe/llmpipe/runtime"
 )
 
-// csvSink writes one row per record under a header written at open.
+// csvSink writes one row per record under a header, written with the first
+// row (or at Close when there is none).
 //
 // For successes (from = step) the columns are id, then the step's output:
 // one column "<step>.<field>" per top-level schema field in declaration order,
@@ -30,6 +31,7 @@ type csvSink struct {
 	cw     *csv.Writer
 	row    []string
 	enc    jsonAppender
+	headed bool // the header is written
 }
 
 func openCSVSink(sink *interp.Sink) (*csvSink, error) {
@@ -43,16 +45,11 @@ func openCSVSink(sink *interp.Sink) (*csvSink, error) {
 		}
 	}
 	s.cw = csv.NewWriter(&s.buf)
-	w, err := createRecordWriter(sink.Path)
+	w, err := openRecordWriter(sink.Path)
 	if err != nil {
 		return nil, err
 	}
 	s.w = w
-	// The header goes out at once, so even a run with no records leaves it.
-	if err := s.emitNow(s.header()); err != nil {
-		w.close()
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -73,6 +70,9 @@ func (s *csvSink) header() []string {
 // Write encodes rec as one csv row (which may span lines when a value holds
 // a newline; it is still written whole).
 func (s *csvSink) Write(_ context.Context, rec *runtime.Record) error {
+	if err := s.emitHeader(); err != nil {
+		return writeErr(s.sink, err)
+	}
 	row, err := s.rowOf(rec)
 	if err != nil {
 		return writeErr(s.sink, err)
@@ -83,11 +83,13 @@ func (s *csvSink) Write(_ context.Context, rec *runtime.Record) error {
 	return nil
 }
 
-func (s *csvSink) emitNow(row []string) error {
-	if err := s.emit(row); err != nil {
-		return err
+// emitHeader writes the header once, ahead of the first row.
+func (s *csvSink) emitHeader() error {
+	if s.headed {
+		return nil
 	}
-	return s.w.flush()
+	s.headed = true
+	return s.emit(s.header())
 }
 
 func (s *csvSink) emit(row []string) error {
@@ -155,8 +157,17 @@ func (s *csvSink) cell(v any) (string, error) {
 // Close flushes the last batch and closes the file; it may be called more
 // than once.
 func (s *csvSink) Close() error {
-	if err := s.w.close(); err != nil {
+	// Even a run with no records leaves the header.
+	herr := s.emitHeader()
+	if err := s.w.close(); err != nil || herr != nil {
+		if err == nil {
+			err = herr
+		}
 		return writeErr(s.sink, err)
 	}
 	return nil
 }
+
+// Abort closes a sink that got no record in a run that did not complete,
+// leaving its file as it was before the run.
+func (s *csvSink) Abort() error { return s.w.abort() }

@@ -26,7 +26,7 @@ type jsonlSink struct {
 }
 
 func openJSONLSink(sink *interp.Sink) (*jsonlSink, error) {
-	w, err := createRecordWriter(sink.Path)
+	w, err := openRecordWriter(sink.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +170,10 @@ func (s *jsonlSink) Close() error {
 	}
 	return nil
 }
+
+// Abort closes a sink that got no record in a run that did not complete,
+// leaving its file as it was before the run.
+func (s *jsonlSink) Abort() error { return s.w.abort() }
 
 func metaOf(rec *runtime.Record) *recordMeta {
 	return &recordMeta{

@@ -8,10 +8,12 @@ import (
 	"github.com/llmpipe/llmpipe/runtime"
 )
 
-// OpenSink creates (or truncates) the sink's file, making its directories.
-// The runtime re-delivers earlier runs' records from its store at the start
-// of a run, so truncating loses nothing: the file holds the complete output
-// of the current run. Write is called from one goroutine at a time and does
+// OpenSink opens the sink's file, making its directories, without changing
+// it: the first record empties it, and Abort (runtime.Aborter) closes it
+// unchanged, so a run that stops before its first record leaves the file
+// as it was. The runtime re-delivers earlier runs' records from its store,
+// so emptying loses nothing: the file holds the complete output of the
+// current run. Write is called from one goroutine at a time and does
 // not consult ctx (it never blocks on anything but the disk, and a record the
 // runtime has committed should reach the file even while shutting down).
 func OpenSink(ctx context.Context, sink *interp.Sink) (runtime.Sink, error) {

@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +19,14 @@ import (
 // the kernel may stop at a page boundary). A kill -9 loses at most the last
 // flushAge of records; the store holds them, and the next run rewrites the
 // whole file from it. There is no fsync: the store is the durable copy.
+//
+// Opening a sink touches nothing: the file is opened without truncation (so
+// a sink that cannot be written fails before any output changes), and it is
+// emptied only when its first record is ready. A run that stops before then
+// aborts the writer, which leaves the file as it was, or removes it (and the
+// directories made for it) when the open created it. A temporary file
+// renamed at the end would do the same for a failed start, but would lose
+// everything on kill -9 with --no-store and hide progress from a tail -f.
 const (
 	flushSize = 64 << 10
 	flushAge  = 50 * time.Millisecond
@@ -26,29 +35,52 @@ const (
 // recordWriter appends whole records to a file in batches. Its methods are
 // safe for concurrent use; the flusher goroutine ends in close.
 type recordWriter struct {
-	mu    sync.Mutex
-	f     *os.File
-	buf   []byte    // whole records not yet written
-	first time.Time // when buf got its first byte
-	err   error     // first write error; sticky
-	done  bool
+	mu      sync.Mutex
+	f       *os.File
+	buf     []byte    // whole records not yet written
+	first   time.Time // when buf got its first byte
+	err     error     // first write error; sticky
+	done    bool
+	started bool     // the file was emptied for this run's records
+	created []string // what open made (the file, then new directories, deepest first), for abort
 
 	arm     chan struct{} // buf went from empty to non-empty: start the timer
 	stop    chan struct{}
 	stopped chan struct{}
 }
 
-// createRecordWriter creates (or truncates) path, making its directories.
-func createRecordWriter(path string) (*recordWriter, error) {
+// openRecordWriter opens path for writing without truncating it, making
+// its directories; the first record empties it (see above).
+func openRecordWriter(path string) (*recordWriter, error) {
+	var created []string
+	// Note the directories MkdirAll is about to make, so abort can take
+	// them away again.
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if _, err := os.Lstat(dir); err == nil || dir == filepath.Dir(dir) {
+			break
+		}
+		created = append(created, dir)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err == nil {
+		created = append([]string{path}, created...)
+	} else if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(path, os.O_WRONLY, 0o644)
+	}
 	if err != nil {
+		removeAll(created)
 		return nil, err
+	}
+	if st, serr := f.Stat(); serr == nil && st.IsDir() {
+		f.Close()
+		return nil, errors.New("is a directory")
 	}
 	w := &recordWriter{
 		f:       f,
+		created: created,
 		buf:     make([]byte, 0, flushSize+flushSize/4),
 		arm:     make(chan struct{}, 1),
 		stop:    make(chan struct{}),
@@ -69,6 +101,12 @@ func (w *recordWriter) write(rec []byte) error {
 	if w.done {
 		return errors.New("write after close")
 	}
+	if !w.started {
+		w.start()
+		if w.err != nil {
+			return w.err
+		}
+	}
 	if len(w.buf) == 0 {
 		w.first = time.Now()
 		select {
@@ -81,6 +119,16 @@ func (w *recordWriter) write(rec []byte) error {
 		w.flushLocked()
 	}
 	return w.err
+}
+
+// start empties the file for this run's records. The caller holds mu.
+func (w *recordWriter) start() {
+	w.started = true
+	// Not for a device or a pipe (/dev/stdout, a fifo): they have nothing
+	// to empty, and Truncate fails on them.
+	if st, err := w.f.Stat(); err == nil && st.Mode().IsRegular() {
+		w.err = w.f.Truncate(0)
+	}
 }
 
 // flush writes the batch now.
@@ -135,6 +183,9 @@ func (w *recordWriter) close() error {
 		return nil
 	}
 	w.done = true
+	if !w.started {
+		w.start() // a run with no records leaves an empty file
+	}
 	w.flushLocked()
 	err := w.err
 	w.mu.Unlock()
@@ -145,4 +196,30 @@ func (w *recordWriter) close() error {
 		err = cerr
 	}
 	return err
+}
+
+// abort closes the writer of a run that stopped before its first record,
+// leaving the file as it was before open: untouched, or gone when open
+// created it. After a record, it is close.
+func (w *recordWriter) abort() error {
+	w.mu.Lock()
+	if w.done || w.started {
+		w.mu.Unlock()
+		return w.close()
+	}
+	w.done = true
+	w.mu.Unlock()
+	close(w.stop)
+	<-w.stopped
+	err := w.f.Close()
+	removeAll(w.created)
+	return err
+}
+
+// removeAll removes paths in order, ignoring failures (a directory that
+// something else has since written into stays).
+func removeAll(paths []string) {
+	for _, p := range paths {
+		_ = os.Remove(p)
+	}
 }
