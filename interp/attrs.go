@@ -73,6 +73,8 @@ func (c *checker) readBody(b *lang.Body, spec *blockSpec, owner *lang.Ident) *bo
 				continue
 			}
 			out.checks = append(out.checks, e)
+		case *lang.Expect:
+			c.errorf(e.Range, "expect lines go inside a test block", "unexpected expect in %s", spec.Kind)
 		case *lang.Field:
 			if !spec.Fields {
 				help := "attributes are written NAME = VALUE"

@@ -205,6 +205,7 @@ func (c *checker) run() {
 		}
 	}
 	c.lowerConfig()
+	c.checkTests()
 }
 
 // declare checks block kinds and names and indexes named blocks.
@@ -216,7 +217,7 @@ func (c *checker) declare() {
 		}
 		spec, ok := specs[b.Kind.Name]
 		if !ok || b.Kind.Name == kindRetry {
-			help := didYouMean(b.Kind.Name, topKinds, "blocks are source, schema, model, ladder, cache, step, sink and config")
+			help := didYouMean(b.Kind.Name, topKinds, "blocks are source, schema, model, ladder, cache, step, sink, config and test")
 			if b.Kind.Name == kindRetry {
 				help = "retry goes inside a step"
 			}

@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/expr-lang/expr/types"
 	"github.com/llmpipe/llmpipe/lang"
@@ -132,6 +133,9 @@ func (c *checker) checkRule(st *Step, ch *lang.Check, env exprEnv) {
 	rule := &CheckRule{Range: ch.Range}
 	if ch.Message != nil {
 		rule.Message = ch.Message.Value
+	} else if ch.Expr != nil {
+		// Without a message, the check says what it tested.
+		rule.Message = strings.Join(strings.Fields(ch.Expr.Raw), " ")
 	}
 	if ch.Name != nil {
 		rule.Field = ch.Name.Name

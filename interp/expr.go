@@ -325,12 +325,17 @@ func identUses(src string, names ...string) []*ast.IdentifierNode {
 
 type identVisitor struct {
 	names []string
+	any   bool // collect every identifier, whatever its name
 	found []*ast.IdentifierNode
 }
 
 func (v *identVisitor) Visit(n *ast.Node) {
 	id, ok := (*n).(*ast.IdentifierNode)
 	if !ok {
+		return
+	}
+	if v.any {
+		v.found = append(v.found, id)
 		return
 	}
 	for _, name := range v.names {

@@ -19,6 +19,7 @@ type Program struct {
 	Caches  []*Cache
 	Steps   []*Step // in dependency order: a step comes after the step it reads from
 	Sinks   []*Sink
+	Tests   []*Test // test blocks, in source order
 	Config  Config
 	// Reads lists every file the program depends on (sources, file(...)
 	// arguments), absolute, so a watcher knows what to follow.
@@ -169,4 +170,26 @@ type Config struct {
 	Store    string  // absolute path of the store; "" means the default
 	Provider string  // "gemini" (default) or "sim"
 	Tier     int     // quota tier for the built-in table; default 1
+}
+
+// Test is a `test` block: one item through one step with the model's
+// replies given in the file, and expectations about what happened.
+type Test struct {
+	Name  string
+	Range lang.Range
+	Step  *Step
+	Item  map[string]any
+	// Upstream holds the outputs of the steps Step reads from (directly or
+	// through others), by step name, already typed by their schemas.
+	Upstream map[string]any
+	Replies  []string // one per attempt, in order
+	Expects  []*Expect
+}
+
+// Expect is one `expect` line of a test: a boolean expression over the
+// names listed with TestOutput and the others.
+type Expect struct {
+	Source string     // as written
+	Range  lang.Range // the whole expect line
+	Expr   *Expr      // compiled AsBool
 }

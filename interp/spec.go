@@ -69,6 +69,7 @@ const (
 	kindSink   = "sink"
 	kindConfig = "config"
 	kindRetry  = "retry"
+	kindTest   = "test"
 )
 
 var specs = map[string]*blockSpec{
@@ -121,6 +122,12 @@ var specs = map[string]*blockSpec{
 	kindSink: {Kind: kindSink, Named: true, Doc: "where records go", Attrs: append([]attrSpec{
 		{Name: "from", Kind: vRef, Required: true, Doc: "a step, or STEP.failed"},
 	}, kindAttrSpecs(sinkKindSpecs)...)},
+	kindTest: {Kind: kindTest, Named: true, Doc: "one item through one step with replies given here, and expect lines about what happened", Attrs: []attrSpec{
+		{Name: "step", Kind: vRef, Required: true, Doc: "the step to run"},
+		{Name: "item", Kind: vExpr, Required: true, Doc: "the source record, a map: {id: \"t1\", text: \"…\"}"},
+		{Name: "reply", Kind: vString, Doc: "the model's one reply"},
+		{Name: "replies", Kind: vString, Doc: "the model's replies, one per attempt, in order"},
+	}},
 	kindConfig: {Kind: kindConfig, Doc: "run-wide settings", Attrs: []attrSpec{
 		{Name: "workers", Kind: vInt, Default: "0 (auto)"},
 		{Name: "budget", Kind: vMoney, Default: "no budget"},
@@ -132,7 +139,7 @@ var specs = map[string]*blockSpec{
 
 // topKinds are the block kinds allowed at the top level, in the order
 // their names are offered as suggestions.
-var topKinds = []string{kindSource, kindSchema, kindModel, kindLadder, kindCache, kindStep, kindSink, kindConfig}
+var topKinds = []string{kindSource, kindSchema, kindModel, kindLadder, kindCache, kindStep, kindSink, kindConfig, kindTest}
 
 // knownModels are the Gemini model ids llmpipe knows; other ids that start
 // with "gemini-" are accepted silently (they may be newer models) unless

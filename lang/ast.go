@@ -51,7 +51,7 @@ type Block struct {
 }
 
 // Body is the inside of braces. Entries keep source order and are one of
-// *Attribute, *Check, *Block (nested, e.g. retry) or *Field (schema fields).
+// *Attribute, *Check, *Expect, *Block (nested, e.g. retry) or *Field (schema fields).
 type Body struct {
 	Range   Range
 	Entries []Entry
@@ -69,12 +69,19 @@ type Attribute struct {
 	Value *Value
 }
 
-// Check is `check [NAME] "message": expression`.
+// Check is `check [NAME] ["message"]: expression`.
 type Check struct {
 	Range   Range
-	Name    *Ident // optional: the field the check is about
-	Message *StringLit
-	Expr    *Value // Raw is the expression text; Lit may be set but is ignored
+	Name    *Ident     // optional: the field the check is about
+	Message *StringLit // optional: nil means the expression's text is the message
+	Expr    *Value     // Raw is the expression text; Lit may be set but is ignored
+}
+
+// Expect is `expect expression`, a statement of a test block: a predicate
+// over what the tested step did, written like a check without a message.
+type Expect struct {
+	Range Range
+	Expr  *Value // Raw is the expression text; Lit may be set but is ignored
 }
 
 // Field is one schema field: `name TYPE ["doc"]`.
@@ -103,6 +110,7 @@ type TypeExpr struct {
 
 func (a *Attribute) EntryRange() Range { return a.Range }
 func (c *Check) EntryRange() Range     { return c.Range }
+func (e *Expect) EntryRange() Range    { return e.Range }
 func (b *Block) EntryRange() Range     { return b.Range }
 func (f *Field) EntryRange() Range     { return f.Range }
 

@@ -74,7 +74,13 @@ func (d *dumper) entry(e Entry) {
 		if e.Name != nil {
 			name = " " + e.Name.Name
 		}
-		d.printf("(check%s%s %s %s)", d.r(e.Range), name, d.lit(e.Message), d.expr(e.Expr))
+		msg := "-"
+		if e.Message != nil {
+			msg = d.lit(e.Message)
+		}
+		d.printf("(check%s%s %s %s)", d.r(e.Range), name, msg, d.expr(e.Expr))
+	case *Expect:
+		d.printf("(expect%s %s)", d.r(e.Range), d.expr(e.Expr))
 	case *Block:
 		d.block(e)
 	case *Field:

@@ -225,6 +225,8 @@ func (fm *formatter) entry(e Entry, indent string) string {
 		return indent + e.Name.Name + " = " + fm.value(e.Value, indent, e.Range.Start)
 	case *Check:
 		return indent + fm.verbatim(e.Range, indent, e.Range.Start)
+	case *Expect:
+		return indent + fm.verbatim(e.Range, indent, e.Range.Start)
 	case *Block:
 		return fm.block(e, indent)
 	case *Field:

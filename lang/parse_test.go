@@ -221,7 +221,11 @@ func walkRanges(f *File, fn func(string, Range), str func(*StringLit)) {
 			if e.Name != nil {
 				fn("check name", e.Name.Range)
 			}
-			lit(e.Message)
+			if e.Message != nil {
+				lit(e.Message)
+			}
+			value(e.Expr)
+		case *Expect:
 			value(e.Expr)
 		case *Field:
 			fn("field name", e.Name.Range)

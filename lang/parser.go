@@ -274,6 +274,10 @@ func (p *parser) entry() Entry {
 	if nt.text == "check" && !isPunct(nx, "=") {
 		return p.check(nt)
 	}
+	if nt.text == "expect" && p.expectAhead() {
+		v := p.value(nt)
+		return &Expect{Range: p.rng(nt.start, v.Range.End.Offset), Expr: v}
+	}
 	switch {
 	case isPunct(nx, "="):
 		p.next()
@@ -297,9 +301,25 @@ func (p *parser) entry() Entry {
 	return nil
 }
 
-// check := "check" [NAME] STRING ":" expression
+// expectAhead reports whether the tokens after `expect` make an expect
+// statement rather than an attribute or a nested block (`expect = …`,
+// `expect {`, `expect NAME {`, `expect NAME = …`); an expression may start
+// with a name, so one token of look-ahead is not enough.
+func (p *parser) expectAhead() bool {
+	nx := p.peek()
+	if isPunct(nx, "=") || isPunct(nx, "{") {
+		return false
+	}
+	if nx.kind == tIdent && p.i+1 < len(p.toks) {
+		a := p.toks[p.i+1]
+		return !isPunct(a, "{") && !isPunct(a, "=")
+	}
+	return true
+}
+
+// check := "check" [NAME] [STRING] ":" expression
 func (p *parser) check(kw token) *Check {
-	const help = `checks are written check [field] "message": expression`
+	const help = `checks are written check [field] ["message"]: expression`
 	c := &Check{}
 	t := p.peek()
 	if t.kind == tIdent {
@@ -307,10 +327,12 @@ func (p *parser) check(kw token) *Check {
 		c.Name = &n
 		t = p.peek()
 	}
-	if t.kind != tString && t.kind != tTriple {
-		p.expected(t, `expected a message string in check`, help)
+	if !isPunct(t, ":") {
+		if t.kind != tString && t.kind != tTriple {
+			p.expected(t, `expected a message string or ":" in check`, help)
+		}
+		c.Message = p.strLit(p.next())
 	}
-	c.Message = p.strLit(p.next())
 	colon := p.peek()
 	if !isPunct(colon, ":") {
 		p.expected(colon, `expected ":" after the check message`, help)

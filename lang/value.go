@@ -44,7 +44,7 @@ func (p *parser) value(after token) *Value {
 	}
 	if len(ts) == 0 {
 		what := "a value"
-		if isPunct(after, ":") {
+		if isPunct(after, ":") || after.kind == tIdent {
 			what = "an expression"
 		}
 		p.fail(p.rng(after.end, after.end), fmt.Sprintf("expected %s after %q", what, after.text),

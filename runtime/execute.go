@@ -262,6 +262,9 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 			return fmt.Errorf("reading source %q: %w", src.Name, err)
 		}
 		rec := &Record{Item: it.Data, Outputs: map[string]any{}}
+		for k, v := range it.Outputs {
+			rec.Outputs[k] = v
+		}
 		idSet := false // the index is formatted only when no id expression gives one
 		if it.Err == nil {
 			env[interp.VarItem] = it.Data

@@ -14,6 +14,9 @@ type Item struct {
 	Line  int            // 1-based line in the file, 0 when not line-based
 	Data  map[string]any // the record; for lines: {"text", "line"}; for files: {"path", "name", "text"}
 	Err   error          // a malformed record: it becomes a failed record, and the run goes on
+	// Outputs, when set, are outputs of earlier steps the record already
+	// carries, by step name (a test gives them for a step it runs alone).
+	Outputs map[string]any
 }
 
 // Source yields items. Next returns io.EOF after the last item. Next is

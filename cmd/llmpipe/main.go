@@ -54,6 +54,7 @@ func commands() []command {
 		{"run", "run a pipeline over all its items", cmdRun},
 		{"dev", "re-run a sample of items each time the pipeline is saved", cmdDev},
 		{"check", "parse and check pipelines, printing every problem", cmdCheck},
+		{"test", "run the test blocks of pipelines, with replies given in the file", cmdTest},
 		{"fmt", "print pipelines in canonical form (or rewrite them with -w)", cmdFmt},
 		{"plan", "show what a run would do: models, caches, quotas, cost break-even", cmdPlan},
 		{"status", "show what the run store holds for a pipeline", cmdStatus},
