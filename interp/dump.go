@@ -2,7 +2,9 @@ package interp
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,6 +120,15 @@ func (p *Program) Dump() string {
 	b.WriteString("\n")
 	for _, r := range p.Reads {
 		fmt.Fprintf(&b, "reads %q\n", rel(r))
+	}
+	for _, t := range p.Tests {
+		fmt.Fprintf(&b, "test %s step=%s item=%s replies=%d\n", t.Name, t.Step.Name, Show(t.Item), len(t.Replies))
+		for _, name := range slices.Sorted(maps.Keys(t.Upstream)) {
+			fmt.Fprintf(&b, "  given %s = %s\n", name, Show(t.Upstream[name]))
+		}
+		for _, e := range t.Expects {
+			fmt.Fprintf(&b, "  expect %s\n", e.Expr.canon)
+		}
 	}
 	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/llmpipe/llmpipe"
 	"github.com/llmpipe/llmpipe/cmd/llmpipe/internal/watch"
+	"github.com/llmpipe/llmpipe/runtime/pipetest"
 	"github.com/llmpipe/llmpipe/stdlib/gemini"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
 )
@@ -32,7 +34,9 @@ file it reads; on each save, check it again and re-run the sample:
   - only steps whose definition changed run again; a request made before is
     answered from the store for free, so a check-only edit re-checks the
     stored replies without calling any model;
-  - after each round: which items now pass or fail, and what the round cost.
+  - after each round: which items now pass or fail, and what the round cost;
+  - the file's test blocks run too (in process, free): their failures and
+    a "tests: N passed, N failed" line follow the round.
 
 dev uses the same store as run (.llmpipe/<name>.db beside the file, or
 --store), so results made while developing count for the full run when the
@@ -124,6 +128,7 @@ type roundResult struct {
 	round   *devRound
 	err     error
 	elapsed time.Duration
+	tests   []*pipetest.Result // the file's test blocks, run beside the sample
 }
 
 // activeRound is a round in progress.
@@ -191,7 +196,9 @@ func (d *devLoop) run(ctx context.Context) int {
 		wg.Go(func() {
 			t0 := time.Now()
 			r, err := d.runRound(rctx, p, n)
-			done <- roundResult{round: r, err: err, elapsed: time.Since(t0)}
+			// The file's tests run beside its sample: in process, free.
+			tests := p.Test(rctx, llmpipe.TestOptions{})
+			done <- roundResult{round: r, err: err, elapsed: time.Since(t0), tests: tests}
 		})
 	}
 	// cancelRound stops the round in progress and waits for it, so two
@@ -281,12 +288,31 @@ func (d *devLoop) runRound(ctx context.Context, p *llmpipe.Pipeline, n int) (*de
 	return round, err
 }
 
+// printDevTests prints the failures of the file's tests and a count; a
+// file without tests prints nothing.
+func printDevTests(w io.Writer, path string, tests []*pipetest.Result) {
+	if len(tests) == 0 {
+		return
+	}
+	passed, failed := 0, 0
+	for _, r := range tests {
+		if r.Passed() {
+			passed++
+			continue
+		}
+		failed++
+		printTestFailure(w, path, r)
+	}
+	fmt.Fprintf(w, "tests: %d passed, %d failed\n", passed, failed)
+}
+
 // report prints a finished round in one write, so a reader of the output
 // never sees half of one.
 func (d *devLoop) report(res roundResult) {
 	if res.round != nil {
 		var b bytes.Buffer
 		printDevRound(&b, res.round, d.last)
+		printDevTests(&b, d.path, res.tests)
 		fmt.Fprintf(&b, "round %d took %s\n", res.round.N, shortDuration(res.elapsed))
 		d.env.stdout.Write(b.Bytes())
 		d.last = res.round
