@@ -6,6 +6,7 @@ import (
 
 	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime/pipetest"
+	"github.com/llmpipe/llmpipe/stdlib/catalog"
 )
 
 // TestOptions configures Pipeline.Test.
@@ -32,7 +33,7 @@ func (p *Pipeline) Test(ctx context.Context, opts TestOptions) []*pipetest.Resul
 		}
 		prog = &picked
 	}
-	return pipetest.Run(ctx, prog, pipetest.Options{Cost: newPriceBook(prog).cost})
+	return pipetest.Run(ctx, prog, pipetest.Options{Cost: catalog.NewBook(prog).Cost})
 }
 
 // Tests lists the pipeline's test blocks.
