@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/llmpipe/llmpipe"
 	"github.com/llmpipe/llmpipe/runtime"
+	"github.com/llmpipe/llmpipe/stdlib/eventlog"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
 )
 
@@ -163,7 +163,7 @@ func (rf *runFlags) options(args []string) (llmpipe.RunOptions, func() error, er
 	}
 	closeFn := func() error { return nil }
 	if rf.events != "" {
-		ev, err := newEventFile(rf.events)
+		ev, err := eventlog.Open(rf.events)
 		if err != nil {
 			return opts, closeFn, err
 		}
@@ -281,37 +281,4 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
-
-// eventFile writes the event stream as JSON lines.
-type eventFile struct {
-	mu sync.Mutex
-	f  *os.File
-	w  *bufio.Writer
-}
-
-func newEventFile(path string) (*eventFile, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("opening event log: %w", err)
-	}
-	return &eventFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
-}
-
-func (e *eventFile) OnEvent(ev runtime.Event) {
-	b, _ := json.Marshal(ev)
-	e.mu.Lock()
-	e.w.Write(b)
-	e.w.WriteByte('\n')
-	e.mu.Unlock()
-}
-
-func (e *eventFile) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.w.Flush(); err != nil {
-		e.f.Close()
-		return err
-	}
-	return e.f.Close()
 }
