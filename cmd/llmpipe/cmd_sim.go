@@ -16,6 +16,8 @@ Run the Gemini simulator: a stand-in for Gemini's REST API on a loopback port
 that the official SDKs work against unchanged. It answers with JSON that fits
 the request's schema (drawn from the prompt's text), and can be told to be
 slow, to enforce quotas with real 429 bodies, to fail, and to answer wrongly.
+It also serves Batch Mode and the Files API (--batch-latency, --batch-fail,
+--batch-expire, --batch-enqueued-tokens shape the jobs).
 It prints its address, then serves until interrupted.
 
 Point llmpipe (or any Gemini SDK) at it:

@@ -59,6 +59,17 @@ type Config struct {
 	// of items, so `llmpipe run --sim` turns it off.
 	ItemSuccesses bool
 
+	// BatchLatency is how long a batch job takes from create to its end:
+	// PENDING for the first half, RUNNING for the second.
+	BatchLatency time.Duration
+	// BatchFail and BatchExpire are the probabilities that a job ends
+	// FAILED or EXPIRED instead of SUCCEEDED.
+	BatchFail, BatchExpire float64
+	// BatchEnqueuedTokens caps, per model ("*" for any), the input tokens
+	// of its PENDING and RUNNING jobs; a create over it gets 429. Absent
+	// or 0 means unlimited.
+	BatchEnqueuedTokens map[string]int
+
 	// ScriptFile is a JSONL script loaded at Start; its lines come after
 	// those in Script.
 	ScriptFile string
@@ -112,6 +123,7 @@ func DefaultConfig() Config {
 		HangMax:        10 * time.Minute,
 		MinCacheTokens: 1024,
 		ItemSuccesses:  true,
+		BatchLatency:   2 * time.Second,
 	}
 }
 
@@ -146,6 +158,12 @@ func (c *Config) validate() error {
 	}
 	if total > 1+1e-9 {
 		return fmt.Errorf("fault probabilities add up to %v, more than 1", total)
+	}
+	if c.BatchLatency < 0 {
+		return errors.New("batch latency must not be negative")
+	}
+	if c.BatchFail < 0 || c.BatchExpire < 0 || c.BatchFail+c.BatchExpire > 1+1e-9 {
+		return fmt.Errorf("batch fail %v and expire %v: each in [0,1], their sum at most 1", c.BatchFail, c.BatchExpire)
 	}
 	for m, p := range c.Invalid {
 		if p < 0 || p > 1 {

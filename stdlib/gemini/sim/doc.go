@@ -8,9 +8,33 @@
 //
 // Under both /v1beta and /v1: models/{m}:generateContent,
 // models/{m}:streamGenerateContent (SSE), models/{m}:countTokens and
-// cachedContents create, get, list, patch (TTL) and delete. GET /stats
-// returns the ground-truth counters as JSON. Anything else gets a Gemini
-// 404 NOT_FOUND error body.
+// cachedContents create, get, list, patch (TTL) and delete; Batch Mode
+// (models/{m}:batchGenerateContent, batches get, list, cancel and delete)
+// and the Files API (resumable upload, get, list, delete, download). GET
+// /stats returns the ground-truth counters as JSON. Anything else gets a
+// Gemini 404 NOT_FOUND error body.
+//
+// # Batch Mode
+//
+// A job is PENDING for the first half of Config.BatchLatency and RUNNING
+// for the second, then ends SUCCEEDED, or FAILED or EXPIRED with the
+// probabilities Config.BatchFail and Config.BatchExpire (drawn from the
+// seed and the job's creation number), without results. Its requests run
+// when it ends, through the decision steps below minus quota and latency,
+// so faults, scripts, poison and wrong answers apply; a fault that needs a
+// connection (hang, reset, truncate) becomes a per-request error. Results
+// go inline for inline input and to the file files/batch-<id> for file
+// input; a failed request is {"code","message"} with a google.rpc code and
+// no details. One goroutine ends jobs when due (so their lines reach the
+// log without a client asking) and exits at Close; every read of a job
+// also brings it up to date. Config.BatchEnqueuedTokens bounds the input
+// tokens of a model's PENDING and RUNNING jobs: a create over it gets 429
+// RESOURCE_EXHAUSTED. Create bodies and input files may use camelCase or
+// snake_case field names, as proto-JSON allows.
+//
+// An inner request's key (metadata.key inline, key in a file) is what the
+// client sends online as x-llmpipe-item: it names the item for scripts,
+// poison, call counts and the log.
 //
 // # Replies
 //
@@ -23,9 +47,10 @@
 // Objects follow propertyOrdering, else alphabetical order for
 // responseSchema (as Gemini does) and schema order for responseJsonSchema.
 //
-// Content and wrongness are a pure function of (seed, model, request body):
-// the same request always gets the same reply, and a retry whose prompt
-// differs (feedback appended) draws afresh. Config.Invalid sets, per model,
+// Content and wrongness are a pure function of (seed, model, item, request
+// content: contents, system instruction, schema), not of the body's bytes:
+// the same request always gets the same reply, online or inside a batch
+// job, and a retry whose prompt differs (feedback appended) draws afresh. Config.Invalid sets, per model,
 // the rate of wrong answers of the kinds real models give (see InvalidKinds).
 // Fault and latency draws are a function of (seed, item, model, call n) so a
 // run is reproducible whatever the arrival order.
@@ -117,7 +142,8 @@
 // interrupted. Config.RegisterFlags binds --addr, --seed, --latency,
 // --latency-sigma, --latency-tail, --rpm, --tpm, --rpd, --limit-mode,
 // --window, --day, --burst, --reject-counts, --cached-count-tpm,
-// --invalid, --fail, --poison, --min-cache-tokens, --script, --log and
-// --log-bodies under a prefix ("sim-" inside llmpipe). Only loopback
+// --invalid, --fail, --poison, --min-cache-tokens, --batch-latency,
+// --batch-fail, --batch-expire, --batch-enqueued-tokens, --script, --log
+// and --log-bodies under a prefix ("sim-" inside llmpipe). Only loopback
 // addresses are accepted.
 package sim

@@ -13,6 +13,16 @@ func (s *Server) fault(c *call, kind string, lat time.Duration) {
 	x := c.x
 	x.e.Kind = "fault:" + kind
 	s.st.count(func(st *Stats) map[string]int64 { return st.Faults }, kind)
+	if c.batch {
+		// Inside a job there is no connection to hold or break: the
+		// request ends with the error the front end would have logged.
+		switch kind {
+		case FaultHang:
+			kind = Fault504
+		case FaultReset, FaultTruncate:
+			kind = Fault500
+		}
+	}
 	switch kind {
 	case FaultBare429:
 		s.st.rejected(c.model, []string{AxisBare})
@@ -93,6 +103,9 @@ func (s *Server) scripted(c *call, l *ScriptLine) {
 	d := time.Duration(l.Delay)
 	if d == 0 {
 		d = latency(&s.cfg, c.fr)
+	}
+	if c.batch {
+		d = 0
 	}
 	if l.Fault != "" {
 		s.fault(c, l.Fault, d)

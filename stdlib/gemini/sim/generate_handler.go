@@ -21,16 +21,26 @@ type call struct {
 	sc     *schema // the response schema, nil for plain text
 	u      usage   // prompt and cached tokens known before the reply
 	fr     *stream // fault and latency draws: keyed by (item, model, n)
+	// batch marks an inner request of a batch job: no quota, no latency,
+	// and faults that need a connection (hang, reset, truncate) become
+	// error replies.
+	batch bool
 }
 
 // serveGenerate runs the decision steps documented in the package comment.
 func (s *Server) serveGenerate(x *exchange, model string, stream bool) {
-	c := &call{x: x, model: model, item: itemID(x.r), stream: stream}
-	c.n = s.st.nextCall(c.item, model)
+	c := &call{x: x, model: model, item: itemOf(x.r.Header.Get("x-llmpipe-item")), stream: stream}
+	c.n = s.st.nextCall(c.item, model, true)
 	x.e.Item, x.e.Call = c.item, c.n
 	if !s.decode(x, &c.req) {
 		return
 	}
+	s.generate(c)
+}
+
+// generate runs the decision steps on a decoded request.
+func (s *Server) generate(c *call) {
+	x, model := c.x, c.model
 
 	// 1. Requests the API refuses outright.
 	if c.req.CachedContent != "" {
@@ -67,25 +77,10 @@ func (s *Server) serveGenerate(x *exchange, model string, stream bool) {
 	c.u.prompt = countTokens(c.req.Contents, c.req.SystemInstruction) + c.u.cached
 	x.e.PromptTokens, x.e.CachedTokens = c.u.prompt, c.u.cached
 
-	// 2. Quota.
-	counted := c.u.prompt
-	if !s.cfg.CachedCountTPM {
-		counted -= c.u.cached
-	}
-	now, vs := s.quotas.admit(model, counted)
-	x.e.Time, x.e.Window = now, s.window(now)
-	if len(vs) > 0 {
-		axes := make([]string, len(vs))
-		for i, v := range vs {
-			axes[i] = v.axis
-		}
-		s.st.rejected(model, axes)
-		x.e.Kind = "quota:" + strings.Join(axes, ",")
-		x.fail(errQuota(model, vs))
+	// 2. Quota, for online calls only: batch jobs have their own.
+	if !c.batch && !s.admit(c) {
 		return
 	}
-	x.e.Accepted = true
-	s.st.accepted(model, x.e.Window, counted)
 
 	c.fr = s.seed.str("call").str(c.item).str(model).u64(uint64(c.n)).rng()
 
@@ -109,6 +104,9 @@ func (s *Server) serveGenerate(x *exchange, model string, stream bool) {
 		}
 	}
 	lat := latency(&s.cfg, c.fr)
+	if c.batch {
+		lat = 0 // the job's latency stands for it
+	}
 	if fault != "" {
 		s.fault(c, fault, lat)
 		return
@@ -123,11 +121,35 @@ func (s *Server) serveGenerate(x *exchange, model string, stream bool) {
 	s.succeed(c, text, finish, false)
 }
 
-// itemID is the item id a request carries in its x-llmpipe-item header,
+// admit asks the quota; a refused call gets its 429 and false.
+func (s *Server) admit(c *call) bool {
+	x := c.x
+	counted := c.u.prompt
+	if !s.cfg.CachedCountTPM {
+		counted -= c.u.cached
+	}
+	now, vs := s.quotas.admit(c.model, counted)
+	x.e.Time, x.e.Window = now, s.window(now)
+	if len(vs) > 0 {
+		axes := make([]string, len(vs))
+		for i, v := range vs {
+			axes[i] = v.axis
+		}
+		s.st.rejected(c.model, axes)
+		x.e.Kind = "quota:" + strings.Join(axes, ",")
+		x.fail(errQuota(c.model, vs))
+		return false
+	}
+	x.e.Accepted = true
+	s.st.accepted(c.model, x.e.Window, counted)
+	return true
+}
+
+// itemOf is the item id an x-llmpipe-item header value, or a batch
+// request's key (the client sends the same value in both), stands for,
 // decoded with itemkey.Decode. A long id arrives hashed and stays so; a
-// header that is not a valid key (a hand-made request) is taken as it is.
-func itemID(r *http.Request) string {
-	h := r.Header.Get("x-llmpipe-item")
+// value that is not a valid key (a hand-made request) is taken as it is.
+func itemOf(h string) string {
 	id, err := itemkey.Decode(h)
 	if err != nil {
 		return h
@@ -177,8 +199,8 @@ func (s *Server) responseSchema(req *genRequest) (*schema, *apiErr) {
 // reply generates the text for a request: JSON for a schema, prose
 // otherwise, possibly wrong on purpose.
 func (s *Server) reply(c *call) (text, finish string) {
-	// One pass over the body keys both the content and the wrongness draw.
-	h := s.seed.str(c.model).bytes(c.x.body)
+	// One key for both the content and the wrongness draw.
+	h := s.attemptHash(c)
 	r := h.str("reply").rng()
 	p := analyzePrompt(c.req.promptText())
 	finish = "STOP"

@@ -22,6 +22,10 @@ type LogEntry struct {
 	Model  string    `json:"model,omitempty"`
 	Item   string    `json:"item,omitempty"`
 	Call   int       `json:"call,omitempty"` // n-th generate call for (item, model)
+	// Batch names the job ("batches/…") of a batch call or of an inner
+	// request (Method "BATCH"); Key is an inner request's key.
+	Batch string `json:"batch,omitempty"`
+	Key   string `json:"key,omitempty"`
 	// Status is the HTTP status sent, 0 when the connection was reset.
 	Status int `json:"status"`
 	// Accepted is true when the quota admitted the request; Window is the
@@ -200,6 +204,14 @@ func appendLogEntry(b []byte, e *LogEntry) []byte {
 	if e.Item != "" {
 		b = append(b, `,"item":`...)
 		b = appendString(b, e.Item)
+	}
+	if e.Batch != "" {
+		b = append(b, `,"batch":`...)
+		b = appendString(b, e.Batch)
+	}
+	if e.Key != "" {
+		b = append(b, `,"key":`...)
+		b = appendString(b, e.Key)
 	}
 	if e.Call != 0 {
 		b = append(b, `,"call":`...)

@@ -46,6 +46,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveStats(x)
 		return
 	}
+	if strings.HasSuffix(path, "/upload/v1beta/files") || strings.HasSuffix(path, "/upload/v1/files") {
+		s.serveUpload(x)
+		return
+	}
+	// The Guide's curl downloads from /download/v1beta/files/{id}:download.
+	path = strings.TrimPrefix(path, "/download")
 	rest, ok := strings.CutPrefix(path, "/v1beta/")
 	if !ok {
 		rest, ok = strings.CutPrefix(path, "/v1/")
@@ -69,6 +75,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.serveGenerate(x, model, true)
 		case "countTokens":
 			s.serveCountTokens(x, model)
+		case "batchGenerateContent":
+			s.serveBatchCreate(x, model)
 		default:
 			x.fail(errNotFound(path))
 		}
@@ -83,6 +91,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case strings.HasPrefix(rest, "cachedContents/") && !strings.Contains(rest[len("cachedContents/"):], "/"):
 		s.serveCache(x, rest)
+	case rest == "batches":
+		s.serveBatchList(x)
+	case strings.HasPrefix(rest, "batches/") && len(rest) > len("batches/") && !strings.Contains(rest[len("batches/"):], "/"):
+		s.serveBatch(x, rest)
+	case rest == "files":
+		s.serveFileList(x)
+	case strings.HasPrefix(rest, "files/") && !strings.Contains(rest[len("files/"):], "/"):
+		s.serveFile(x, rest[len("files/"):])
 	default:
 		x.fail(errNotFound(path))
 	}
@@ -95,6 +111,11 @@ func (s *Server) finish(x *exchange) {
 		key = strconv.Itoa(x.e.Status)
 	}
 	s.st.request(key)
+	s.logExchange(x)
+}
+
+// logExchange writes the exchange's log entry, if there is a log.
+func (s *Server) logExchange(x *exchange) {
 	if !s.log.enabled() {
 		return
 	}
@@ -132,6 +153,11 @@ func (s *Server) decode(x *exchange, v any) bool {
 	if !s.readBody(x) {
 		return false
 	}
+	return s.parseBody(x, v)
+}
+
+// parseBody decodes x.body as decode does.
+func (s *Server) parseBody(x *exchange, v any) bool {
 	if len(x.body) == 0 {
 		x.body = []byte("{}")
 	}

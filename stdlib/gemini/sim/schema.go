@@ -27,6 +27,9 @@ type schema struct {
 	maximum   *float64
 	minLength int
 	maxLength int
+	// canon hashes the whole schema in a canonical form (sorted keys,
+	// compact): set on the root by schemaCache.get, 0 elsewhere.
+	canon uint64
 }
 
 type prop struct {
@@ -311,6 +314,7 @@ func (c *schemaCache) get(raw json.RawMessage, jsonSchema bool) (*schema, error)
 	if err != nil {
 		return nil, err
 	}
+	s.canon = canonHash(raw, jsonSchema)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.size < maxCachedSchemas {

@@ -28,6 +28,12 @@ type Server struct {
 	log     *requestLog
 	schemas schemaCache
 	bufs    sync.Pool
+	ids     idSource
+	files   *files
+	batches *batches
+	// batchesDone is closed when the goroutine that ends jobs on time
+	// returns (after closing).
+	batchesDone chan struct{}
 
 	// handlers counts running ServeHTTP calls: Shutdown stops tracking a
 	// connection once it is hijacked (reset, truncate), but its log entry
@@ -58,6 +64,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Own the tables: the caller may reuse or change its Config.
 	cfg.RPM, cfg.TPM, cfg.RPD = cloneMap(cfg.RPM), cloneMap(cfg.TPM), cloneMap(cfg.RPD)
 	cfg.Invalid, cfg.Fail = cloneMap(cfg.Invalid), cloneMap(cfg.Fail)
+	cfg.BatchEnqueuedTokens = cloneMap(cfg.BatchEnqueuedTokens)
 	script := append([]ScriptLine(nil), cfg.Script...)
 	if cfg.ScriptFile != "" {
 		more, err := LoadScript(cfg.ScriptFile)
@@ -95,7 +102,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		closing: make(chan struct{}),
 		served:  make(chan struct{}),
 		fresh:   map[net.Conn]struct{}{},
+		ids:     newIDSource(cfg.Seed, now.UnixNano()),
+		batches: newBatches(),
+
+		batchesDone: make(chan struct{}),
 	}
+	s.files = newFiles()
 	for _, id := range cfg.Poison {
 		s.poison[sameKey(id)] = true
 	}
@@ -109,6 +121,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ErrorLog:  log.New(io.Discard, "", 0),
 		ConnState: s.trackConn,
 	}
+	go s.runBatches()
 	go func() {
 		defer close(s.served)
 		s.srv.Serve(ln) //nolint:errcheck // always ErrServerClosed or a listener error after Close
@@ -162,6 +175,7 @@ func (s *Server) Close() error {
 		}
 		<-s.served
 		s.handlers.Wait()
+		<-s.batchesDone
 		s.closeErr = errors.Join(err, s.log.close())
 	})
 	return s.closeErr

@@ -30,6 +30,32 @@ type Stats struct {
 	Invalid map[string]int64 `json:"invalid"`
 	Tokens  TokenCounts      `json:"tokens"`
 	Caches  CacheCounts      `json:"caches"`
+	Batch   BatchCounts      `json:"batch"`
+	Files   FileCounts       `json:"files"`
+}
+
+// BatchCounts track batch jobs and the requests inside them. Requests
+// counts inner requests run (they are not in Generate, Accepted or
+// Status, which are about online calls); Rejected counts creates refused
+// for the enqueued-token limit.
+type BatchCounts struct {
+	Created   int64 `json:"created"`
+	Rejected  int64 `json:"rejected"`
+	Succeeded int64 `json:"succeeded"`
+	Failed    int64 `json:"failed"`
+	Expired   int64 `json:"expired"`
+	Cancelled int64 `json:"cancelled"`
+	Deleted   int64 `json:"deleted"`
+	Requests  int64 `json:"requests"`
+}
+
+// FileCounts track the Files API: uploads finished, results files
+// written by batch jobs, deletions, and files stored now.
+type FileCounts struct {
+	Uploaded  int64 `json:"uploaded"`
+	Generated int64 `json:"generated"`
+	Deleted   int64 `json:"deleted"`
+	Live      int64 `json:"live"`
 }
 
 // WindowCount is one window's admitted traffic for one model.
@@ -88,7 +114,10 @@ func newCounters(window time.Duration, itemSuccesses bool) *counters {
 }
 
 // nextCall returns the 1-based number of this generate call for the pair.
-func (c *counters) nextCall(item, model string) int {
+// Online calls and the inner requests of batch jobs share the count, so a
+// script's call numbers and the fault draws follow an item from a job to
+// its retries online; online reports whether Stats.Generate counts it.
+func (c *counters) nextCall(item, model string, online bool) int {
 	k := newHasher(0).str(item).str(model).sum()
 	c.mu.Lock()
 	n := c.calls[k]
@@ -100,7 +129,11 @@ func (c *counters) nextCall(item, model string) int {
 	if len(c.calls) >= callGeneration {
 		c.old, c.calls = c.calls, make(map[uint64]int32, len(c.calls))
 	}
-	c.s.Generate++
+	if online {
+		c.s.Generate++
+	} else {
+		c.s.Batch.Requests++
+	}
 	c.mu.Unlock()
 	return int(n)
 }
@@ -151,6 +184,18 @@ func (c *counters) request(status string) {
 	c.mu.Lock()
 	c.s.Requests++
 	c.s.Status[status]++
+	c.mu.Unlock()
+}
+
+func (c *counters) batch(f func(*BatchCounts)) {
+	c.mu.Lock()
+	f(&c.s.Batch)
+	c.mu.Unlock()
+}
+
+func (c *counters) files(f func(*FileCounts)) {
+	c.mu.Lock()
+	f(&c.s.Files)
 	c.mu.Unlock()
 }
 

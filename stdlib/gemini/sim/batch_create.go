@@ -1,0 +1,193 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+)
+
+// maxInlineBatch is the largest create body: inline requests must stay
+// under 20 MB (Guide).
+const maxInlineBatch = 20 << 20
+
+// serveBatchCreate handles POST models/{m}:batchGenerateContent.
+func (s *Server) serveBatchCreate(x *exchange, model string) {
+	x.e.Kind = "batch:create"
+	if !s.readBody(x) {
+		return
+	}
+	if len(x.body) > maxInlineBatch {
+		x.fail(errBadRequest(fmt.Sprintf("Request payload size exceeds the limit: %d bytes.", maxInlineBatch)))
+		return
+	}
+	j, aerr := s.parseBatch(x.body, model)
+	if aerr != nil {
+		x.fail(aerr)
+		return
+	}
+	b := s.batches
+	b.mu.Lock()
+	now := b.clock()
+	if limit := perModel(s.cfg.BatchEnqueuedTokens, model); limit > 0 && b.enqueued[model]+j.tokens > limit {
+		queued := b.enqueued[model]
+		b.mu.Unlock()
+		s.st.batch(func(c *BatchCounts) { c.Rejected++ })
+		x.e.Kind = "batch:enqueued_tokens"
+		x.fail(errEnqueued(model, limit, queued, j.tokens))
+		return
+	}
+	j.id = s.ids.next()
+	b.seq++
+	j.outcome = s.drawOutcome(b.seq)
+	j.created, j.updated, j.due = now, now, now.Add(s.cfg.BatchLatency)
+	j.state = batchPending
+	b.byID[j.id] = j
+	b.order = append(b.order, j)
+	b.enqueued[model] += j.tokens
+	out := marshalOperation(j, true)
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+	s.st.batch(func(c *BatchCounts) { c.Created++ })
+	x.e.Batch = j.name()
+	x.writeJSON(http.StatusOK, out)
+}
+
+// errEnqueued is the 429 for a create over the enqueued-token limit. The
+// real wording is not documented; the QuotaFailure names the limit so a
+// client can tell it from a per-minute quota.
+func errEnqueued(model string, limit, queued, tokens int) *apiErr {
+	e := newAPIErr(429, fmt.Sprintf("Resource has been exhausted: the batch's %d input tokens and the %d enqueued for models/%s exceed the enqueued-token limit of %d.", tokens, queued, model, limit), "batch_enqueued_tokens")
+	e.Details = []map[string]any{{
+		"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+		"violations": []map[string]any{{
+			"quotaMetric":     "generativelanguage.googleapis.com/batch_enqueued_tokens",
+			"quotaId":         "BatchEnqueuedTokensPerModel",
+			"quotaDimensions": map[string]string{"model": model},
+			"quotaValue":      strconv.Itoa(limit),
+		}},
+	}}
+	return e
+}
+
+// parseBatch reads a create body, camelCase or snake_case, into a job
+// that is not yet registered.
+func (s *Server) parseBatch(body []byte, model string) (*batchJob, *apiErr) {
+	v, err := decodeAny(body)
+	if err != nil {
+		return nil, errBadRequest("Invalid JSON payload received. " + err.Error())
+	}
+	root, _ := camelKeys(v).(map[string]any)
+	batch, _ := root["batch"].(map[string]any)
+	if batch == nil {
+		return nil, errBadRequest("* BatchGenerateContentRequest.batch: batch is required")
+	}
+	j := &batchJob{model: model}
+	j.displayName, _ = batch["displayName"].(string)
+	ic, _ := batch["inputConfig"].(map[string]any)
+	fileName, _ := ic["fileName"].(string)
+	var list []any
+	hasList := false
+	if rs, ok := ic["requests"].(map[string]any); ok {
+		list, hasList = rs["requests"].([]any)
+	}
+	switch {
+	case fileName != "" && hasList:
+		return nil, errBadRequest("* GenerateContentBatch.input_config: set either file_name or requests, not both")
+	case fileName == "" && !hasList:
+		return nil, errBadRequest("* GenerateContentBatch.input_config: file_name or requests is required")
+	case hasList:
+		for i, el := range list {
+			m, _ := el.(map[string]any)
+			req, ok := m["request"].(map[string]any)
+			if !ok {
+				return nil, errBadRequest(fmt.Sprintf("* GenerateContentBatch.input_config.requests.requests[%d].request: request is required", i))
+			}
+			r := batchReq{}
+			if md, ok := m["metadata"].(map[string]any); ok {
+				r.key = keyString(md["key"])
+				r.metadata, _ = json.Marshal(md)
+			}
+			r.body, _ = json.Marshal(req)
+			j.reqs = append(j.reqs, r)
+		}
+		j.inline = make([]json.RawMessage, 0, len(j.reqs))
+	default:
+		f, ok := s.files.get(fileName)
+		if !ok {
+			return nil, errFileNotFound(fileID(fileName))
+		}
+		j.inputFile = f.name()
+		reqs, aerr := parseInputFile(f)
+		if aerr != nil {
+			return nil, aerr
+		}
+		j.reqs = reqs
+	}
+	if len(j.reqs) == 0 {
+		return nil, errBadRequest("* GenerateContentBatch.input_config: the batch has no requests")
+	}
+	for i := range j.reqs {
+		j.reqs[i].tokens = requestTokens(j.reqs[i].body)
+		j.tokens += j.reqs[i].tokens
+	}
+	j.count = len(j.reqs)
+	return j, nil
+}
+
+// parseInputFile reads a JSONL input file: {"key": K, "request": {…}} per
+// line, blank lines skipped.
+func parseInputFile(f *simFile) ([]batchReq, *apiErr) {
+	var out []batchReq
+	sc := bufio.NewScanner(bytes.NewReader(f.data))
+	sc.Buffer(nil, maxFileBytes)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		v, err := decodeAny(line)
+		m, _ := camelKeys(v).(map[string]any)
+		if err != nil || m == nil {
+			return nil, errBadRequest(fmt.Sprintf("%s line %d: not a JSON object", f.name(), n))
+		}
+		req, ok := m["request"].(map[string]any)
+		if !ok {
+			return nil, errBadRequest(fmt.Sprintf("%s line %d: request is required", f.name(), n))
+		}
+		r := batchReq{key: keyString(m["key"])}
+		r.body, _ = json.Marshal(req)
+		out = append(out, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, errBadRequest(fmt.Sprintf("%s: %v", f.name(), err))
+	}
+	return out, nil
+}
+
+// keyString reads a key; a number is taken as its text.
+func keyString(v any) string {
+	switch k := v.(type) {
+	case string:
+		return k
+	case json.Number:
+		return k.String()
+	}
+	return ""
+}
+
+// requestTokens counts a request's input tokens as the enqueued-token
+// limit sees them: contents and system instruction, not cached content.
+// A request that does not decode counts 0; it fails when it runs.
+func requestTokens(body []byte) int {
+	var g genRequest
+	if !decodeGenRequest(body, &g) && json.Unmarshal(body, &g) != nil {
+		return 0
+	}
+	return countTokens(g.Contents, g.SystemInstruction)
+}
