@@ -130,15 +130,7 @@ func TestBatchStatesOverTime(t *testing.T) {
 	s := startSim(t, func(c *Config) { c.BatchLatency = time.Hour })
 	c := newClient(t, s)
 	ctx := testCtx(t)
-	now := time.Now()
-	s.batches.mu.Lock()
-	s.batches.clock = func() time.Time { return now }
-	s.batches.mu.Unlock()
-	step := func(d time.Duration) {
-		s.batches.mu.Lock()
-		now = now.Add(d)
-		s.batches.mu.Unlock()
-	}
+	step := fakeBatchClock(s)
 	job, err := c.Batches.Create(ctx, flash, &genai.BatchJobSource{InlinedRequests: inlined(1)}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +144,19 @@ func TestBatchStatesOverTime(t *testing.T) {
 		if err != nil || j.State != tc.want {
 			t.Fatalf("after %v more: %v %v, want %s", tc.step, j.State, err, tc.want)
 		}
+	}
+}
+
+// fakeBatchClock stops the server's batch clock; step moves it on.
+func fakeBatchClock(s *Server) (step func(time.Duration)) {
+	now := time.Now()
+	s.batches.mu.Lock()
+	s.batches.clock = func() time.Time { return now }
+	s.batches.mu.Unlock()
+	return func(d time.Duration) {
+		s.batches.mu.Lock()
+		now = now.Add(d)
+		s.batches.mu.Unlock()
 	}
 }
 
@@ -309,9 +314,10 @@ func rawGet(t *testing.T, s *Server, name string) map[string]any {
 
 func TestBatchEnqueuedTokens(t *testing.T) {
 	s := startSim(t, func(c *Config) {
-		c.BatchLatency = fastBatches
+		c.BatchLatency = time.Hour
 		c.BatchEnqueuedTokens = map[string]int{flash: 90}
 	})
+	step := fakeBatchClock(s)
 	c := newClient(t, s)
 	ctx := testCtx(t)
 	// Each request is 33 tokens: two fit, three do not.
@@ -331,7 +337,10 @@ func TestBatchEnqueuedTokens(t *testing.T) {
 	if _, err := c.Batches.Create(ctx, flash, &genai.BatchJobSource{InlinedRequests: inlined(3)}, nil); err == nil {
 		t.Fatal("a job over the limit by itself was accepted")
 	}
-	waitJob(t, c, first.Name)
+	step(time.Hour)
+	if j := waitJob(t, c, first.Name); j.State != genai.JobStateSucceeded {
+		t.Fatalf("first job %s", j.State)
+	}
 	if _, err := c.Batches.Create(ctx, flash, &genai.BatchJobSource{InlinedRequests: inlined(1)}, nil); err != nil {
 		t.Fatalf("create once the first job ended: %v", err)
 	}
