@@ -120,7 +120,10 @@ Exit codes: 0 all items succeeded · 1 the pipeline could not run · 2 bad usage
 // newFlags makes a FlagSet whose --help prints the command's own text.
 func newFlags(env *cmdEnv, name, synopsis, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	// The flag package prints its errors and the usage to Output on its
+	// own; parseArgs says each once instead (help on stdout, an error as
+	// one line and a hint), so Output is only where Usage writes.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: llmpipe %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(help))
@@ -146,6 +149,8 @@ func parseArgs(env *cmdEnv, fs *flag.FlagSet, args []string) ([]string, int, boo
 				fs.Usage()
 				return nil, exitOK, false
 			}
+			env.errorf("%s: %v", fs.Name(), err)
+			fmt.Fprintf(env.stderr, "run 'llmpipe %s --help' for the flags\n", fs.Name())
 			return nil, exitUsage, false
 		}
 		args = fs.Args()
