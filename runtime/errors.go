@@ -71,14 +71,32 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	return e.Class.String() + ": " + e.Detail()
+}
+
+// Detail is the error's text without its class, "HTTP 400: Request
+// contains an invalid argument.": what a failure records as its message,
+// beside the class it records on its own.
+func (e *Error) Detail() string {
 	msg := e.Message
 	if msg == "" && e.Err != nil {
 		msg = e.Err.Error()
 	}
 	if e.Status != 0 {
-		return fmt.Sprintf("%s (%d): %s", e.Class, e.Status, msg)
+		return fmt.Sprintf("HTTP %d: %s", e.Status, msg)
 	}
-	return fmt.Sprintf("%s: %s", e.Class, msg)
+	return msg
+}
+
+// failureMessage is the message an attempt or item failed by err records
+// next to its class: an *Error's Detail, so that "class: message" does not
+// print the class twice ("fatal: fatal (400): …"); any other error's text.
+func failureMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) && error(e) == err {
+		return e.Detail()
+	}
+	return err.Error()
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -49,7 +49,7 @@ func (r *Runner) openSources(ctx context.Context, p *plan) (map[*interp.Source]S
 		s, err := r.opts.OpenSource(ctx, src)
 		if err != nil {
 			closeSources(opened)
-			return nil, fmt.Errorf("opening source %q: %w", src.Name, err)
+			return nil, err // names the source (see OpenSource)
 		}
 		opened[src] = s
 	}
@@ -259,7 +259,7 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("reading source %q: %w", src.Name, err)
+			return err // names the source (see Source.Next)
 		}
 		rec := &Record{Item: it.Data, Outputs: map[string]any{}}
 		for k, v := range it.Outputs {

@@ -50,7 +50,9 @@ type Aborter interface {
 }
 
 // OpenSource opens a source of the program; OpenSink likewise. stdlib
-// provides these for the built-in kinds.
+// provides these for the built-in kinds. Their errors, and those of
+// Source.Next, name the source or sink (`opening source "docs": …`): the
+// runtime passes them on as they are rather than naming it a second time.
 type (
 	OpenSource func(ctx context.Context, src *interp.Source) (Source, error)
 	OpenSink   func(ctx context.Context, sink *interp.Sink) (Sink, error)

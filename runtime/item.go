@@ -156,10 +156,11 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) bool {
 		}
 		if err != nil {
 			class := ClassOf(err)
-			ae := r.attemptError(it, model, class, err.Error(), nil)
-			lastClass, lastMsg = class, err.Error()
+			msg := failureMessage(err)
+			ae := r.attemptError(it, model, class, msg, nil)
+			lastClass, lastMsg = class, msg
 			if class == ClassFatal {
-				r.finishFailed(ctx, st, it, class, err.Error())
+				r.finishFailed(ctx, st, it, class, msg)
 				return true
 			}
 			// Transient: same rung, after a backoff that honours the server.

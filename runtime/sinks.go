@@ -35,7 +35,7 @@ func openSinks(ctx context.Context, prog *interp.Program, open OpenSink) (*sinkS
 		s, err := open(ctx, def)
 		if err != nil {
 			set.close(false)
-			return nil, fmt.Errorf("opening sink %q: %w", def.Name, err)
+			return nil, err // names the sink (see OpenSink)
 		}
 		ls := &lockedSink{name: def.Name, s: s}
 		set.all = append(set.all, ls)
