@@ -146,7 +146,7 @@ func TestCacheOneCreatePerModelAndLadderClimbsLazily(t *testing.T) {
 		{Item: "3", Model: lite, Text: "BAD"},
 		{Item: "6", Model: lite, Text: "BAD"},
 	}
-	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{Workers: 4})
+	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{Settings: runtime.Settings{Workers: 4}})
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -213,7 +213,7 @@ model slow {
 	p := writePipeline(t, files)
 	cfg := sim.DefaultConfig()
 	start := time.Now()
-	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{Workers: 4})
+	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{Settings: runtime.Settings{Workers: 4}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestCacheTTLFollowsACompressedSimulatorClock(t *testing.T) {
 	cfg := sim.DefaultConfig()
 	cfg.Window = 50 * time.Millisecond
 	cfg.Latency, cfg.LatencySigma = 300*time.Millisecond, 0
-	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{Workers: 1, QuotaWindow: cfg.Window})
+	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{QuotaWindow: cfg.Window, Settings: runtime.Settings{Workers: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestCacheDeletedWhenTheRunIsCancelled(t *testing.T) {
 		}
 	})
 	storePath := filepath.Join(t.TempDir(), "store.db")
-	run, sum, _ := runWithSim(t, ctx, p, cfg, llmpipe.RunOptions{Workers: 2, StorePath: storePath, Observers: []runtime.Observer{cancelOnFirst}})
+	run, sum, _ := runWithSim(t, ctx, p, cfg, llmpipe.RunOptions{StorePath: storePath, Settings: runtime.Settings{Workers: 2, Observers: []runtime.Observer{cancelOnFirst}}})
 	if sum == nil || sum.Outcome != runtime.OutcomeInterrupted || sum.Succeeded >= 40 {
 		t.Fatalf("summary %+v; want an interrupted run", sum)
 	}
@@ -367,7 +367,7 @@ func TestCacheTooSmallIsSentInline(t *testing.T) {
 	cfg.MinCacheTokens = 100_000
 	cfg.LogBodies = true
 	ev := &runtime.EventLog{}
-	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{Observers: []runtime.Observer{ev}})
+	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{Settings: runtime.Settings{Observers: []runtime.Observer{ev}}})
 	if err != nil || sum.Succeeded != 5 {
 		t.Fatalf("run: %v (%+v)", err, sum)
 	}
@@ -428,7 +428,7 @@ func TestCacheDeletedBehindTheRunsBackIsRecreated(t *testing.T) {
 	})
 	cfg := sim.DefaultConfig()
 	cfg.KeepLog = true
-	opts := llmpipe.RunOptions{Sim: true, SimConfig: &cfg, Workers: 1, StorePath: filepath.Join(t.TempDir(), "s.db"), Observers: []runtime.Observer{obs}}
+	opts := llmpipe.RunOptions{Sim: true, SimConfig: &cfg, StorePath: filepath.Join(t.TempDir(), "s.db"), Settings: runtime.Settings{Workers: 1, Observers: []runtime.Observer{obs}}}
 	run, err := p.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -468,7 +468,7 @@ func TestCacheCostArithmetic(t *testing.T) {
 	p := writePipeline(t, cacheFiles(`["gemini-2.5-flash"]`, "1h", 10))
 	cfg := sim.DefaultConfig()
 	cfg.Latency, cfg.LatencySigma = 50*time.Millisecond, 0
-	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{Workers: 2})
+	run, sum, err := runWithSim(t, context.Background(), p, cfg, llmpipe.RunOptions{Settings: runtime.Settings{Workers: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +561,7 @@ func TestCacheNotCreatedWhenTheStoreAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Again from scratch: every request was answered before.
-	run, sum, err := runWithSim(t, context.Background(), p, sim.DefaultConfig(), llmpipe.RunOptions{StorePath: storePath, Fresh: true})
+	run, sum, err := runWithSim(t, context.Background(), p, sim.DefaultConfig(), llmpipe.RunOptions{StorePath: storePath, Settings: runtime.Settings{Fresh: true}})
 	if err != nil || sum.Succeeded != 5 || sum.CacheHits != 5 {
 		t.Fatalf("second run: %v (ok %d, response-cache hits %d)", err, sum.Succeeded, sum.CacheHits)
 	}

@@ -45,17 +45,20 @@ sink out {
 	sum, err := p.Run(context.Background(), llmpipe.RunOptions{
 		Sim:     true,
 		NoStore: true,
-		Observers: []runtime.Observer{runtime.ObserverFunc(func(e runtime.Event) {
-			if e.Kind == runtime.EventItemSucceeded {
-				succeeded.Add(1)
-			}
-		})},
-		Middleware: []runtime.Middleware{runtime.MiddlewareFuncs{
-			BeforeFunc: func(ctx context.Context, step string, rec *runtime.Record) (bool, error) {
-				seen.Add(1)
-				return false, nil // false: do not skip the item
-			},
-		}},
+		// The run's own settings, passed to the runtime as they are.
+		Settings: runtime.Settings{
+			Observers: []runtime.Observer{runtime.ObserverFunc(func(e runtime.Event) {
+				if e.Kind == runtime.EventItemSucceeded {
+					succeeded.Add(1)
+				}
+			})},
+			Middleware: []runtime.Middleware{runtime.MiddlewareFuncs{
+				BeforeFunc: func(ctx context.Context, step string, rec *runtime.Record) (bool, error) {
+					seen.Add(1)
+					return false, nil // false: do not skip the item
+				},
+			}},
+		},
 	})
 	if err != nil {
 		fmt.Println(err)

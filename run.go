@@ -20,7 +20,13 @@ import (
 // RunOptions configure Pipeline.Start and Pipeline.Run. The zero value runs
 // against Gemini with the key from the environment, with the store next to
 // the pipeline.
+//
+// The run's own settings (workers, limit, budget, fresh, observers, …) are
+// the embedded runtime.Settings, passed to the runtime as they are; the
+// fields here choose what the run is wired to.
 type RunOptions struct {
+	runtime.Settings
+
 	// Sim runs against the built-in simulator on a loopback port, started
 	// for this run with SimConfig (zero: sim.DefaultConfig()).
 	Sim       bool
@@ -33,25 +39,12 @@ type RunOptions struct {
 	StorePath string // "" : config.store, else .llmpipe/<name>.db beside the file
 	NoStore   bool   // run without a store: nothing resumes, nothing is cached
 
-	Fresh       bool // ignore results of earlier runs
-	NoCache     bool // do not answer from the response cache
-	RetryFailed bool // re-run items that failed in an earlier run
-
-	Workers int     // > 0 overrides config.workers
-	Limit   int     // > 0: at most this many items per source
-	Budget  float64 // > 0 overrides config.budget
-
 	// QuotaWindow compresses the quota "minute" (benchmarks, tests); 0 is a minute.
 	QuotaWindow time.Duration
 
 	// OpenSink replaces the pipeline's sinks (dev mode shows records instead
 	// of writing files); nil writes them as the pipeline says.
 	OpenSink runtime.OpenSink
-
-	Observers  []runtime.Observer
-	Middleware []runtime.Middleware
-	Plan       int
-	Args       []string
 }
 
 // Run is a started pipeline run. Its Runner offers Stats, SetWorkers and
@@ -63,7 +56,6 @@ type Run struct {
 	Store    *store.Store
 	Caches   *caches.Manager
 
-	limiter *quota.Limiter
 	closers []func() error
 }
 
@@ -141,8 +133,6 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 
 	book := catalog.NewBook(prog)
 	limiter := quota.New(quota.Options{Window: opts.QuotaWindow})
-	setLimits(limiter, book, prog)
-	r.limiter = limiter
 
 	var cm runtime.CacheManager
 	cp, canCache := provider.(runtime.CacheProvider)
@@ -157,14 +147,6 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 		mgr := caches.New(caches.Options{
 			Provider: cp, Store: st, Pipeline: p.Name(), Price: book.PriceOf,
 			TimeScale: timeScale,
-			OnEvent: func(e runtime.Event) {
-				if e.Time.IsZero() {
-					e.Time = time.Now()
-				}
-				for _, o := range opts.Observers {
-					o.OnEvent(e)
-				}
-			},
 		})
 		r.Caches = mgr
 		cm = mgr
@@ -175,24 +157,16 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 		openSink = stdlib.OpenSink
 	}
 	runner, err := runtime.New(prog, runtime.Options{
-		Provider:    provider,
-		OpenSource:  stdlib.OpenSource,
-		OpenSink:    openSink,
-		Store:       st,
-		Cost:        book.Cost,
-		Price:       book.Price,
-		Pacer:       runtime.QuotaPacer{Limiter: limiter, Window: opts.QuotaWindow},
-		Caches:      cm,
-		Workers:     opts.Workers,
-		Limit:       opts.Limit,
-		Budget:      opts.Budget,
-		Fresh:       opts.Fresh,
-		NoCache:     opts.NoCache,
-		RetryFailed: opts.RetryFailed,
-		Plan:        opts.Plan,
-		Args:        opts.Args,
-		Observers:   opts.Observers,
-		Middleware:  opts.Middleware,
+		Settings:   opts.Settings,
+		Provider:   provider,
+		OpenSource: stdlib.OpenSource,
+		OpenSink:   openSink,
+		Store:      st,
+		Cost:       book.Cost,
+		Price:      book.Price,
+		Pacer:      runtime.QuotaPacer{Limiter: limiter, Window: opts.QuotaWindow},
+		Limits:     bookLimits,
+		Caches:     cm,
 	})
 	if err != nil {
 		return nil, err
@@ -204,13 +178,6 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 // Wait runs the pipeline to the end and releases what Start opened.
 func (r *Run) Wait(ctx context.Context) (*runtime.Summary, error) {
 	sum, err := r.Runner.Run(ctx)
-	if sum != nil && r.Caches != nil {
-		c := r.Caches.Costs()
-		sum.CacheCost = c.Creation + c.Storage
-		sum.Cost += sum.CacheCost
-		sum.CacheSaved = sum.CachedSaving - sum.CacheCost
-		sum.CachesCreated, sum.CachesInline = c.Caches, c.Inline
-	}
 	if cerr := r.close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -237,16 +204,15 @@ func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (*runtime.Summary, 
 	return r.Wait(ctx)
 }
 
-// setLimits gives the limiter every model's quota from the book.
-func setLimits(l *quota.Limiter, book *catalog.Book, prog *interp.Program) {
-	for _, m := range prog.Models {
-		l.SetLimits(m.ID, book.Limits(m))
-	}
+// bookLimits is runtime.Options.Limits: a model's quota from the price
+// and quota book of the program it belongs to (the run's, or an edit's).
+func bookLimits(prog *interp.Program, m *interp.Model) quota.Limits {
+	return catalog.NewBook(prog).Limits(m)
 }
 
 // Reload applies an edited pipeline to the running run (see
-// runtime.Runner.Reload): items not yet started use it, quotas and workers
-// change at once. It returns the new plan version, or a
+// runtime.Runner.Reload): items not yet started use it, quotas, budget and
+// workers change at once. It returns the new plan version, or a
 // *runtime.ReloadError when the edit changes the run's shape.
 func (r *Run) Reload(p *Pipeline) (int, error) {
 	if p.Program == nil {
@@ -256,7 +222,6 @@ func (r *Run) Reload(p *Pipeline) (int, error) {
 	if err != nil {
 		return v, err
 	}
-	setLimits(r.limiter, catalog.NewBook(p.Program), p.Program)
 	r.Pipeline = p
 	return v, nil
 }

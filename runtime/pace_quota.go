@@ -32,6 +32,9 @@ func (q QuotaPacer) Acquire(ctx context.Context, model string, estTokens int) (P
 // SuggestConcurrency implements Pacer.
 func (q QuotaPacer) SuggestConcurrency(model string) int { return q.Limiter.SuggestConcurrency(model) }
 
+// SetLimits implements Pacer.
+func (q QuotaPacer) SetLimits(model string, l quota.Limits) { q.Limiter.SetLimits(model, l) }
+
 // Stats implements Pacer.
 func (q QuotaPacer) Stats(model string) ModelStats {
 	s := q.Limiter.Stats(model)

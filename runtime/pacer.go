@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime/quota"
 )
 
 // ErrQuotaExhausted is returned (wrapped) by a Pacer when a model's daily
@@ -21,6 +22,8 @@ type Pacer interface {
 	// (0: no opinion).
 	SuggestConcurrency(model string) int
 	Stats(model string) ModelStats
+	// SetLimits sets (or, on reload, changes) a model's quota.
+	SetLimits(model string, l quota.Limits)
 }
 
 // Permit is one admitted call. Exactly one of its methods is called.
@@ -47,6 +50,22 @@ type CacheManager interface {
 	Gone(ctx context.Context, c *interp.Cache, model, name string)
 	// Close deletes every cache the run created.
 	Close(ctx context.Context)
+	// Costs is what the run's caches cost so far; the runner adds it to
+	// its Summary once Close has returned.
+	Costs() CacheCosts
+	// SetEmitter routes the manager's events (cache_created, …) through
+	// the runner, to the run's observers. New calls it once, before any
+	// other method.
+	SetEmitter(emit func(Event))
+}
+
+// CacheCosts is what a run's shared-context caches cost.
+type CacheCosts struct {
+	Creation float64 // the content once per cache at the input price
+	Storage  float64 // tokens × hours lived × the storage price
+	Caches   int     // caches created (including re-creations)
+	Inline   int     // (cache, model) pairs sent inline because too small
+	Tokens   int     // tokens stored, summed over the caches
 }
 
 // CachePeeker is a CacheManager that can tell the id Get would return, and

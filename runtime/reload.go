@@ -22,8 +22,8 @@ func (e *ReloadError) Error() string {
 
 // Reload makes prog the plan for every item that starts from now on; items
 // in flight finish under the plan they started with, and records carry the
-// plan version that produced them. Worker count and budget apply at once
-// (quotas are the pacer's; the caller updates it).
+// plan version that produced them. Worker count, budget and the pacer's
+// quotas (Options.Limits) apply at once.
 //
 // The shape of the run is fixed while it runs: an edit that removes,
 // renames or adds a step, changes where a step reads from, or changes the
@@ -36,6 +36,7 @@ func (r *Runner) Reload(prog *interp.Program) (version int, err error) {
 	}
 	next := newPlan(prog, old.version+1)
 	r.plan.Store(next)
+	r.setLimits(prog)
 	if r.opts.Workers <= 0 && prog.Config.Workers > 0 && prog.Config.Workers != old.prog.Config.Workers {
 		r.SetWorkers(prog.Config.Workers)
 	}

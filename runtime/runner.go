@@ -12,11 +12,41 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime/quota"
 )
+
+// Settings are the knobs of one run, as the command's flags and the Go API
+// set them. The one struct flows unchanged from the flags through
+// llmpipe.RunOptions (which embeds it) into Options (which embeds it too):
+// a new setting is a field here and the code that reads it, nothing more.
+type Settings struct {
+	Workers     int     // > 0 overrides config.workers
+	Limit       int     // > 0: at most this many items from each source
+	Budget      float64 // > 0 overrides config.budget
+	Fresh       bool    // ignore results stored by earlier runs
+	NoCache     bool    // do not answer from the response cache
+	RetryFailed bool    // re-run items whose stored result is a failure
+	// Plan is the version of the plan the run starts with (each Reload
+	// adds one), stamped on every record as _meta.plan; 0 for a fresh
+	// run.
+	Plan int
+	// Args is the command line that started the run, kept with the run
+	// in the store (status and show print it); nil from the Go API.
+	Args []string
+
+	// Observers receive every event of the run, from the runner's
+	// goroutines and the cache manager's: OnEvent must be safe for
+	// concurrent use and quick.
+	Observers []Observer
+	// Middleware wraps every item, outermost first.
+	Middleware []Middleware
+}
 
 // Options wires a run to the world. Provider, OpenSource and OpenSink are
 // required; everything else has a sensible zero value.
 type Options struct {
+	Settings
+
 	Provider   Provider
 	OpenSource OpenSource
 	OpenSink   OpenSink
@@ -28,22 +58,16 @@ type Options struct {
 	Price func(m *interp.Model) interp.Price
 	// Pacer paces calls to each model's quota; nil: unlimited.
 	Pacer Pacer
-	// Caches manages shared-context caches; nil sends cache content inline.
+	// Limits gives the quota of prog's model block m (stdlib/catalog's
+	// Book). With a Pacer, New hands the pacer every model's limits, and
+	// Reload the edited program's; nil leaves the pacer's limits alone.
+	Limits func(prog *interp.Program, m *interp.Model) quota.Limits
+	// Caches manages shared-context caches; nil sends cache content
+	// inline. New hands it the runner's event emitter.
 	Caches CacheManager
 
-	Workers     int     // > 0 overrides config.workers
-	Limit       int     // > 0: at most this many items from each source
-	Budget      float64 // > 0 overrides config.budget
-	Fresh       bool    // ignore results stored by earlier runs
-	NoCache     bool    // do not answer from the response cache
-	RetryFailed bool    // re-run items whose stored result is a failure
-	Plan        int     // plan version stamped on records (hot reload)
-	Args        []string
-
-	Observers  []Observer
-	Middleware []Middleware
-	Clock      Clock
-	Seed       uint64 // jitter; 0 picks one
+	Clock Clock
+	Seed  uint64 // jitter; 0 picks one
 }
 
 // Outcome says how a run ended.
@@ -147,6 +171,10 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 		r.bud.limit = opts.Budget
 	}
 	r.plan.Store(newPlan(prog, opts.Plan))
+	r.setLimits(prog)
+	if opts.Caches != nil {
+		opts.Caches.SetEmitter(r.emit)
+	}
 	n := opts.Workers
 	if n <= 0 {
 		n = prog.Config.Workers
@@ -158,6 +186,16 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 	r.workers.Store(int64(n))
 	r.sem = newSemaphore(n)
 	return r, nil
+}
+
+// setLimits gives the pacer the quota of each of prog's models.
+func (r *Runner) setLimits(prog *interp.Program) {
+	if r.opts.Pacer == nil || r.opts.Limits == nil {
+		return
+	}
+	for _, m := range prog.Models {
+		r.opts.Pacer.SetLimits(m.ID, r.opts.Limits(prog, m))
+	}
 }
 
 // MaxWorkers bounds the calls in flight, from any setting: each worker is a
@@ -314,7 +352,21 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		// print as the budget itself.
 		err = fmt.Errorf("%w: spent $%.6f of $%s", ErrBudgetExceeded, sum.Cost, strconv.FormatFloat(sum.Budget, 'f', -1, 64))
 	}
+	r.addCacheCosts(sum)
 	return sum, err
+}
+
+// addCacheCosts adds what the run's shared-context caches cost (creation
+// and storage, known once the manager has closed them) to the summary.
+func (r *Runner) addCacheCosts(sum *Summary) {
+	if r.opts.Caches == nil {
+		return
+	}
+	c := r.opts.Caches.Costs()
+	sum.CacheCost = c.Creation + c.Storage
+	sum.Cost += sum.CacheCost
+	sum.CacheSaved = sum.CachedSaving - sum.CacheCost
+	sum.CachesCreated, sum.CachesInline = c.Caches, c.Inline
 }
 
 // defaultFailedPath is where a step's failures go when no sink reads

@@ -65,7 +65,7 @@ Examples:
 		env.errorf("dev: --sample must be at least 1")
 		return exitUsage
 	}
-	rf.limit = *sample
+	rf.opts.Limit = *sample
 	opts, closeObs, err := rf.options(args)
 	if err != nil {
 		env.errorf("%v", err)
@@ -75,7 +75,7 @@ Examples:
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if rf.sim {
+	if rf.opts.Sim {
 		// One simulator for the whole session, so its request log (--sim-log)
 		// covers every round, as one server would.
 		srv, err := sim.Start(ctx, rf.simCfg)
@@ -99,14 +99,14 @@ Examples:
 // on every save (not --fresh, which would wipe the store every round, nor
 // --limit, which --sample replaces).
 func addDevFlags(fs *flag.FlagSet, rf *runFlags) {
-	fs.BoolVar(&rf.sim, "sim", false, "run against the built-in Gemini simulator (offline, free); its flags take a sim- prefix")
-	fs.StringVar(&rf.store, "store", "", "the run store `path` (default: config.store, else .llmpipe/<name>.db beside the file, shared with run)")
-	fs.BoolVar(&rf.noStore, "no-store", false, "keep nothing between rounds: every round calls the models again")
-	fs.BoolVar(&rf.noCache, "no-cache", false, "do not answer requests from the response cache")
-	fs.BoolVar(&rf.retryFailed, "retry-failed", false, "run items again that failed in an earlier round with the same pipeline")
-	fs.Var(workersFlag(&rf.workers), "workers", "`N` calls in flight at once, 1 to 10000 (default: config.workers, else sized from the quota)")
-	fs.Var(budgetFlag{&rf.budget}, "budget", "stop a round before it spends more than this many `dollars`")
-	fs.StringVar(&rf.baseURL, "base-url", "", "Gemini API base `URL` (default: GOOGLE_GEMINI_BASE_URL, else Google's)")
+	fs.BoolVar(&rf.opts.Sim, "sim", false, "run against the built-in Gemini simulator (offline, free); its flags take a sim- prefix")
+	fs.StringVar(&rf.opts.StorePath, "store", "", "the run store `path` (default: config.store, else .llmpipe/<name>.db beside the file, shared with run)")
+	fs.BoolVar(&rf.opts.NoStore, "no-store", false, "keep nothing between rounds: every round calls the models again")
+	fs.BoolVar(&rf.opts.NoCache, "no-cache", false, "do not answer requests from the response cache")
+	fs.BoolVar(&rf.opts.RetryFailed, "retry-failed", false, "run items again that failed in an earlier round with the same pipeline")
+	fs.Var(workersFlag(&rf.opts.Workers), "workers", "`N` calls in flight at once, 1 to 10000 (default: config.workers, else sized from the quota)")
+	fs.Var(budgetFlag{&rf.opts.Budget}, "budget", "stop a round before it spends more than this many `dollars`")
+	fs.StringVar(&rf.opts.BaseURL, "base-url", "", "Gemini API base `URL` (default: GOOGLE_GEMINI_BASE_URL, else Google's)")
 	fs.StringVar(&rf.events, "events", "", "write the event stream of every round as JSON lines to `FILE`")
 	rf.simCfg.RegisterFlags(fs, "sim-")
 }

@@ -20,23 +20,16 @@ import (
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
 )
 
-// runFlags are the flags shared by run and dev.
+// runFlags are the flags shared by run and dev. The flags that set a run
+// write straight into opts, which goes to Pipeline.Start as it is; the
+// rest are the command's own.
 type runFlags struct {
-	sim         bool
-	simCfg      sim.Config
-	store       string
-	noStore     bool
-	fresh       bool
-	noCache     bool
-	retryFailed bool
-	workers     int
-	limit       int
-	budget      float64
-	baseURL     string
-	events      string
-	summary     string
-	quiet       bool
-	watch       bool // run only: apply saves of the file to the running run
+	opts    llmpipe.RunOptions
+	simCfg  sim.Config
+	events  string
+	summary string
+	quiet   bool
+	watch   bool // run only: apply saves of the file to the running run
 }
 
 func cmdRun(ctx context.Context, env *cmdEnv, args []string) int {
@@ -134,30 +127,28 @@ func firstSinkPath(p *llmpipe.Pipeline) string {
 }
 
 func addRunFlags(fs *flag.FlagSet, rf *runFlags) {
-	fs.BoolVar(&rf.sim, "sim", false, "run against the built-in Gemini simulator (offline, free); its flags take a sim- prefix")
-	fs.StringVar(&rf.store, "store", "", "the run store `path` (default: config.store, else .llmpipe/<name>.db beside the file)")
-	fs.BoolVar(&rf.noStore, "no-store", false, "run without a store: nothing is journaled, nothing resumes")
-	fs.BoolVar(&rf.fresh, "fresh", false, "ignore results of earlier runs and run every item again (the response cache still answers)")
-	fs.BoolVar(&rf.noCache, "no-cache", false, "do not answer requests from the response cache")
-	fs.BoolVar(&rf.retryFailed, "retry-failed", false, "run items again that failed in an earlier run")
-	fs.Var(workersFlag(&rf.workers), "workers", "`N` calls in flight at once, 1 to 10000 (default: config.workers, else sized from the quota)")
-	fs.Var(limitFlag(&rf.limit), "limit", "take at most `N` items from each source")
-	fs.Var(budgetFlag{&rf.budget}, "budget", "stop before spending more than this many `dollars` (overrides config.budget)")
-	fs.StringVar(&rf.baseURL, "base-url", "", "Gemini API base `URL` (default: GOOGLE_GEMINI_BASE_URL, else Google's)")
+	fs.BoolVar(&rf.opts.Sim, "sim", false, "run against the built-in Gemini simulator (offline, free); its flags take a sim- prefix")
+	fs.StringVar(&rf.opts.StorePath, "store", "", "the run store `path` (default: config.store, else .llmpipe/<name>.db beside the file)")
+	fs.BoolVar(&rf.opts.NoStore, "no-store", false, "run without a store: nothing is journaled, nothing resumes")
+	fs.BoolVar(&rf.opts.Fresh, "fresh", false, "ignore results of earlier runs and run every item again (the response cache still answers)")
+	fs.BoolVar(&rf.opts.NoCache, "no-cache", false, "do not answer requests from the response cache")
+	fs.BoolVar(&rf.opts.RetryFailed, "retry-failed", false, "run items again that failed in an earlier run")
+	fs.Var(workersFlag(&rf.opts.Workers), "workers", "`N` calls in flight at once, 1 to 10000 (default: config.workers, else sized from the quota)")
+	fs.Var(limitFlag(&rf.opts.Limit), "limit", "take at most `N` items from each source")
+	fs.Var(budgetFlag{&rf.opts.Budget}, "budget", "stop before spending more than this many `dollars` (overrides config.budget)")
+	fs.StringVar(&rf.opts.BaseURL, "base-url", "", "Gemini API base `URL` (default: GOOGLE_GEMINI_BASE_URL, else Google's)")
 	fs.StringVar(&rf.events, "events", "", "write the event stream as JSON lines to `FILE`")
 	fs.StringVar(&rf.summary, "summary", "", "write the end-of-run summary as JSON to `FILE`")
 	fs.BoolVar(&rf.quiet, "quiet", false, "no progress line")
 	rf.simCfg.RegisterFlags(fs, "sim-")
 }
 
-// options turns flags into RunOptions; the returned func closes the event log.
+// options completes the RunOptions the flags set: the command line, the
+// simulator's settings and the event log, which the returned func closes.
 func (rf *runFlags) options(args []string) (llmpipe.RunOptions, func() error, error) {
-	opts := llmpipe.RunOptions{
-		Sim: rf.sim, StorePath: rf.store, NoStore: rf.noStore, Fresh: rf.fresh, NoCache: rf.noCache,
-		RetryFailed: rf.retryFailed, Workers: rf.workers, Limit: rf.limit, Budget: rf.budget,
-		BaseURL: rf.baseURL, Args: args,
-	}
-	if rf.sim {
+	opts := rf.opts
+	opts.Args = args
+	if opts.Sim {
 		cfg := rf.simCfg
 		opts.SimConfig = &cfg
 	}

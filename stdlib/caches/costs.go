@@ -4,16 +4,12 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime"
 )
 
-// Costs is what the run's caches cost.
-type Costs struct {
-	Creation float64 // the content once per cache at the input price
-	Storage  float64 // tokens × hours lived × the storage price
-	Caches   int     // caches created (including re-creations)
-	Inline   int     // (cache, model) pairs sent inline because too small
-	Tokens   int     // tokens stored, summed over the caches
-}
+// Costs is what the run's caches cost (the runtime's type: the runner
+// adds it to its Summary).
+type Costs = runtime.CacheCosts
 
 // Costs returns the caches' costs so far (storage up to now for live
 // caches). Storage is billed for nominal time: on a simulator with a

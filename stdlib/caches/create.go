@@ -26,7 +26,7 @@ func (m *Manager) create(e *entry) {
 		var pe *runtime.Error
 		if errors.As(err, &pe) && pe.TooSmall {
 			e.inline = true
-			m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheFallback, Cache: e.cache.Name, Model: e.model,
+			m.emit(runtime.Event{Kind: runtime.EventCacheFallback, Cache: e.cache.Name, Model: e.model,
 				Message: "content is below the model's minimum cache size; sending it inline: " + pe.Message})
 			return
 		}
@@ -43,7 +43,7 @@ func (m *Manager) create(e *entry) {
 		_ = m.opts.Store.SaveCache(ctx, runtime.CacheRecord{
 			Name: name, Cache: e.cache.Name, Model: e.model, Tokens: tokens, Created: now, Expires: e.expires})
 	}
-	m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheCreated, Cache: e.cache.Name, Model: e.model, Message: name,
+	m.emit(runtime.Event{Kind: runtime.EventCacheCreated, Cache: e.cache.Name, Model: e.model, Message: name,
 		Cost: m.creationCost(e)})
 	m.startRenewal()
 }

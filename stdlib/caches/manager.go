@@ -34,9 +34,6 @@ type Options struct {
 	// 1 h TTL after Window×60 real seconds, so renewal must come sooner and
 	// storage is billed for the nominal time. 0 means 1.
 	TimeScale float64
-	// OnEvent receives cache_created, cache_renewed, cache_deleted and
-	// cache_fallback events, possibly from the renewal goroutine.
-	OnEvent func(runtime.Event)
 }
 
 // Manager implements runtime.CacheManager. It is safe for concurrent use.
@@ -44,6 +41,10 @@ type Options struct {
 // and waits for creations still in flight before deleting every cache.
 type Manager struct {
 	opts Options
+	// emit receives cache_created, cache_renewed, cache_deleted and
+	// cache_fallback events, possibly from the renewal goroutine: the
+	// runner's emitter (SetEmitter), else nothing.
+	emit func(runtime.Event)
 
 	mu      sync.Mutex
 	entries map[key]*entry
@@ -70,21 +71,24 @@ func New(opts Options) *Manager {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.OnEvent == nil {
-		opts.OnEvent = func(runtime.Event) {}
-	}
 	if opts.TimeScale <= 0 {
 		opts.TimeScale = 1
 	}
 	life, stop := context.WithCancel(context.Background())
 	return &Manager{
 		opts:    opts,
+		emit:    func(runtime.Event) {},
 		entries: map[key]*entry{},
 		wake:    make(chan struct{}, 1),
 		life:    life,
 		stop:    stop,
 	}
 }
+
+// SetEmitter implements runtime.CacheManager: the manager's events go to
+// emit (the runner's, which stamps them and hands them to the run's
+// observers). Call it before any other method.
+func (m *Manager) SetEmitter(emit func(runtime.Event)) { m.emit = emit }
 
 // ContentID identifies a cache's content for one model.
 func ContentID(c *interp.Cache, model string) string {
@@ -232,7 +236,7 @@ func (m *Manager) delete(ctx context.Context, e *entry) {
 	} else if m.opts.Store != nil {
 		_ = m.opts.Store.ForgetCache(ctx, e.name)
 	}
-	m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheDeleted, Cache: e.cache.Name, Model: e.model, Message: msg})
+	m.emit(runtime.Event{Kind: runtime.EventCacheDeleted, Cache: e.cache.Name, Model: e.model, Message: msg})
 }
 
 // Peek returns the id Get would return for (cache, model), and whether the

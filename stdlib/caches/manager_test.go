@@ -19,8 +19,8 @@ func newManager(t *testing.T, f *fakeProvider, opts Options) (*Manager, *events)
 	t.Helper()
 	ev := &events{}
 	opts.Provider = f
-	opts.OnEvent = ev.add
 	m := New(opts)
+	m.SetEmitter(ev.add)
 	t.Cleanup(func() { m.Close(context.Background()) })
 	return m, ev
 }

@@ -67,7 +67,7 @@ func (m *Manager) renewLocked(ctx context.Context, e *entry, now time.Time) erro
 		_ = m.opts.Store.SaveCache(context.WithoutCancel(ctx), runtime.CacheRecord{
 			Name: e.name, Cache: e.cache.Name, Model: e.model, Tokens: e.tokens, Created: e.created, Expires: e.expires})
 	}
-	m.opts.OnEvent(runtime.Event{Kind: runtime.EventCacheRenewed, Cache: e.cache.Name, Model: e.model, Message: e.name})
+	m.emit(runtime.Event{Kind: runtime.EventCacheRenewed, Cache: e.cache.Name, Model: e.model, Message: e.name})
 	return nil
 }
 

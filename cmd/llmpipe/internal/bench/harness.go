@@ -116,7 +116,7 @@ func (e *Env) execute(ctx context.Context, spec runSpec) (*runOut, error) {
 	e.logf("  %s: running (%d items, expect ~%s)", spec.Label, spec.Items, spec.Expect.Round(time.Second))
 	out := &runOut{BaseRSS: resetPeakRSS()}
 	u0, t0 := readUsage(), time.Now()
-	run, err := p.Start(ctx, llmpipe.RunOptions{Provider: prov, QuotaWindow: e.Window, NoStore: true, Workers: spec.Workers})
+	run, err := p.Start(ctx, llmpipe.RunOptions{Provider: prov, QuotaWindow: e.Window, NoStore: true, Settings: runtime.Settings{Workers: spec.Workers}})
 	if err != nil {
 		return nil, fmt.Errorf("%s: starting: %w", spec.Label, err)
 	}
