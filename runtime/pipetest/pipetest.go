@@ -108,12 +108,14 @@ func RunTest(ctx context.Context, prog *interp.Program, t *interp.Test, opts Opt
 		},
 		// A test writes nothing: not even the default failed sink a
 		// failing item would otherwise open.
-		OpenSink:   func(context.Context, *interp.Sink) (runtime.Sink, error) { return discard{}, nil },
-		Cost:       opts.Cost,
-		Workers:    1,
-		Seed:       1,
-		Middleware: []runtime.Middleware{mw},
-		Observers:  []runtime.Observer{obs},
+		OpenSink: func(context.Context, *interp.Sink) (runtime.Sink, error) { return discard{}, nil },
+		Cost:     opts.Cost,
+		Seed:     1,
+		Settings: runtime.Settings{
+			Workers:    1,
+			Middleware: []runtime.Middleware{mw},
+			Observers:  []runtime.Observer{obs},
+		},
 	})
 	mu.Lock()
 	defer mu.Unlock()
