@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 )
@@ -118,7 +119,44 @@ func (s *Server) end(j *batchJob, state string, t time.Time) {
 		j.errCode, j.errMsg = 1, "The batch was cancelled."
 		s.st.batch(func(c *BatchCounts) { c.Cancelled++ })
 	}
+	s.logNotRun(j, t)
+}
+
+// logNotRun gives each request of a job that ends without running them a
+// log line (status 0, kind "batch:cancelled", "batch:failed",
+// "batch:expired" or "batch:unfinished"), so that the log holds every
+// request of every job exactly once, run or not. It drops the requests.
+func (s *Server) logNotRun(j *batchJob, t time.Time) {
+	kind := "batch:unfinished"
+	if terminal(j.state) {
+		kind = "batch:" + strings.ToLower(strings.TrimPrefix(j.state, "BATCH_STATE_"))
+	}
+	if s.log.enabled() {
+		path := "/v1beta/" + j.name()
+		for i := range j.reqs {
+			r := &j.reqs[i]
+			s.logExchange(&exchange{body: r.body, e: LogEntry{
+				Time: t, Method: "BATCH", Path: path, Model: j.model, Batch: j.name(),
+				Key: r.key, Item: itemOf(r.key), Window: s.window(t), Kind: kind,
+			}})
+		}
+	}
 	j.reqs = nil
+}
+
+// closeBatches logs the requests of jobs still live when the server
+// closes; it runs after the scheduler and every handler have stopped.
+func (s *Server) closeBatches() {
+	b := s.batches
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.clock()
+	for _, j := range b.order {
+		s.advance(j, now)
+		if !terminal(j.state) {
+			s.logNotRun(j, now)
+		}
+	}
 }
 
 // advanceAll advances every job and returns the earliest end still to

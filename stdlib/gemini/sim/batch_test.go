@@ -250,7 +250,7 @@ func TestBatchFailExpireCancel(t *testing.T) {
 		state genai.JobState
 		code  int
 	}{
-		{"fail", func(c *Config) { c.BatchFail = 1 }, genai.JobStateFailed, 13},
+		{"faile", func(c *Config) { c.BatchFail = 1 }, genai.JobStateFailed, 13},
 		{"expire", func(c *Config) { c.BatchExpire = 1 }, genai.JobStateExpired, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,6 +271,7 @@ func TestBatchFailExpireCancel(t *testing.T) {
 			if n := s.Stats().Batch.Requests; n != 0 {
 				t.Errorf("%d inner requests ran in a job that ended %s", n, end.State)
 			}
+			checkNotRun(t, s, job.Name, "batch:"+tc.name+"d", 2)
 		})
 	}
 	t.Run("cancel", func(t *testing.T) {
@@ -290,11 +291,30 @@ func TestBatchFailExpireCancel(t *testing.T) {
 		if j, _ := c.Batches.Get(ctx, job.Name, nil); j.State != genai.JobStateCancelled || j.EndTime.IsZero() {
 			t.Fatalf("after cancel %+v", j)
 		}
+		checkNotRun(t, s, job.Name, "batch:cancelled", 2)
 		// The cancelled job's tokens are free again.
 		if _, err := c.Batches.Create(ctx, flash, &genai.BatchJobSource{InlinedRequests: inlined(2)}, nil); err != nil {
 			t.Fatalf("create after cancel: %v", err)
 		}
 	})
+}
+
+// checkNotRun: every request of a job that ended without running them
+// has one log line, status 0, with its key and the job's end as kind.
+func checkNotRun(t *testing.T, s *Server, job, kind string, n int) {
+	t.Helper()
+	var keys []string
+	for _, e := range s.Log() {
+		if e.Method == "BATCH" && e.Batch == job {
+			if e.Kind != kind || e.Status != 0 || e.Call != 0 {
+				t.Errorf("log line %+v, want kind %s", e, kind)
+			}
+			keys = append(keys, e.Key)
+		}
+	}
+	if len(keys) != n {
+		t.Errorf("%d log lines for %s (%v), want %d", len(keys), job, keys, n)
+	}
 }
 
 // rawGet returns a batch's Operation as JSON.
@@ -603,6 +623,7 @@ func TestCamel(t *testing.T) {
 func TestBatchCloseStopsScheduler(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.BatchLatency = time.Hour
+	cfg.KeepLog = true
 	s, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -618,5 +639,89 @@ func TestBatchCloseStopsScheduler(t *testing.T) {
 	case <-s.batchesDone:
 	default:
 		t.Fatal("scheduler still running after Close")
+	}
+	checkNotRun(t, s, s.Log()[0].Batch, "batch:unfinished", 1)
+}
+
+// TestBatchNoOnlineQuota: RPM does not limit a job's requests, and they
+// do not use up the online quota.
+func TestBatchNoOnlineQuota(t *testing.T) {
+	s := startSim(t, func(c *Config) {
+		c.BatchLatency = fastBatches
+		c.RPM = map[string]int{"*": 1}
+	})
+	c := newClient(t, s)
+	job, err := c.Batches.Create(testCtx(t), flash, &genai.BatchJobSource{InlinedRequests: inlined(5)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range waitJob(t, c, job.Name).Dest.InlinedResponses {
+		if r.Error != nil {
+			t.Errorf("%s: %+v", r.Metadata["key"], r.Error)
+		}
+	}
+	if _, err := generate(t, c, flash, "hello", nil); err != nil {
+		t.Errorf("online call after the job: %v", err)
+	}
+}
+
+// TestBatchCachedContent: a job's request may name a cache; its usage
+// reports the cached tokens as online, and a cache gone by the time the
+// job runs fails that request alone (code 7).
+func TestBatchCachedContent(t *testing.T) {
+	s := startSim(t, func(c *Config) {
+		c.BatchLatency = time.Hour
+		c.MinCacheTokens = 1
+	})
+	step := fakeBatchClock(s)
+	c := newClient(t, s)
+	ctx := testCtx(t)
+	cache, err := c.Caches.Create(ctx, flash, &genai.CreateCachedContentConfig{
+		Contents: genai.Text(strings.Repeat("A long shared context. ", 40)), TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := inlined(2)
+	reqs[1].Config.CachedContent = cache.Name
+	reqs[0].Config.CachedContent = "cachedContents/gone"
+	job, err := c.Batches.Create(ctx, flash, &genai.BatchJobSource{InlinedRequests: reqs}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(time.Hour)
+	out := waitJob(t, c, job.Name).Dest.InlinedResponses
+	if e := out[0].Error; e == nil || *e.Code != 7 {
+		t.Errorf("missing cache: %+v", out[0])
+	}
+	if r := out[1].Response; r == nil || r.UsageMetadata.CachedContentTokenCount == 0 || r.UsageMetadata.PromptTokenCount <= r.UsageMetadata.CachedContentTokenCount {
+		t.Errorf("cached request: %+v", out[1])
+	}
+}
+
+// TestUploadChunks: go-genai sends 8 MiB chunks and, for a size that is a
+// multiple of that, a last 0-byte finalize; an empty file is one
+// 0-byte finalize.
+func TestUploadChunks(t *testing.T) {
+	s := startSim(t, nil)
+	c := newClient(t, s)
+	for _, size := range []int{0, 8 << 20, 8<<20 + 5} {
+		data := bytes.Repeat([]byte{'x'}, size)
+		f, err := c.Files.Upload(testCtx(t), bytes.NewReader(data), &genai.UploadFileConfig{MIMEType: "text/plain", Name: fmt.Sprintf("size-%d", size)})
+		if err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		if f.Name != fmt.Sprintf("files/size-%d", size) || *f.SizeBytes != int64(size) {
+			t.Errorf("%d bytes: %+v", size, f)
+		}
+		sf, _ := s.files.get(f.Name)
+		if !bytes.Equal(sf.data, data) {
+			t.Errorf("%d bytes: stored %d bytes", size, len(sf.data))
+		}
+	}
+	// A name in use is refused.
+	_, err := c.Files.Upload(testCtx(t), strings.NewReader("x"), &genai.UploadFileConfig{MIMEType: "text/plain", Name: "size-0"})
+	// go-genai flattens the start call's error into text.
+	if err == nil || !strings.Contains(err.Error(), "Error 409") || !strings.Contains(err.Error(), "ALREADY_EXISTS") {
+		t.Errorf("duplicate name: %v", err)
 	}
 }

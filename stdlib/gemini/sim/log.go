@@ -38,7 +38,10 @@ type LogEntry struct {
 	Cache        string  `json:"cache,omitempty"`
 	LatencyMS    float64 `json:"latency_ms"` // time in the handler
 	// Kind labels what happened besides a plain reply: "quota:rpm",
-	// "fault:503", "invalid:fence", "script", "poison", "cache_not_found", …
+	// "fault:503", "invalid:fence", "script", "poison", "cache_not_found",
+	// "batch:create", … For a request of a job that ended without running
+	// it (status 0): "batch:cancelled", "batch:failed", "batch:expired",
+	// or "batch:unfinished" when the server closed first.
 	Kind string          `json:"kind,omitempty"`
 	Body json.RawMessage `json:"body,omitempty"` // with LogBodies
 }

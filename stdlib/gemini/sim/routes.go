@@ -119,7 +119,9 @@ func (s *Server) logExchange(x *exchange) {
 	if !s.log.enabled() {
 		return
 	}
-	x.e.LatencyMS = float64(time.Since(x.e.Time).Microseconds()) / 1000
+	if x.r != nil { // not for the requests of a job that never ran them
+		x.e.LatencyMS = float64(time.Since(x.e.Time).Microseconds()) / 1000
+	}
 	if s.cfg.LogBodies && len(x.body) > 0 {
 		// Compact: the log is one line per request.
 		var buf bytes.Buffer

@@ -176,6 +176,7 @@ func (s *Server) Close() error {
 		<-s.served
 		s.handlers.Wait()
 		<-s.batchesDone
+		s.closeBatches()
 		s.closeErr = errors.Join(err, s.log.close())
 	})
 	return s.closeErr
