@@ -85,9 +85,10 @@ func callsByItem(log []sim.LogEntry) map[string][]sim.LogEntry {
 	return out
 }
 
-// logUsage is one generate call's usage as the simulator billed it.
+// logUsage is one generate call's usage as the simulator billed it,
+// thinking tokens included (billed as output).
 func logUsage(e sim.LogEntry) runtime.Usage {
-	return runtime.Usage{PromptTokens: e.PromptTokens, OutputTokens: e.OutputTokens, CachedTokens: e.CachedTokens}
+	return runtime.Usage{PromptTokens: e.PromptTokens, OutputTokens: e.OutputTokens, CachedTokens: e.CachedTokens, ThinkingTokens: e.ThinkingTokens}
 }
 
 // logTotals sums tokens and catalog cost over the successful generate calls

@@ -16,8 +16,16 @@ func TestEstimate(t *testing.T) {
 		{"one char rounds up", []string{"a"}, 1},
 		{"four chars", []string{"abcd"}, 1},
 		{"five chars", []string{"abcde"}, 2},
-		{"runes not bytes", []string{"日本語の文"}, 2}, // 5 runes, 15 bytes
-		{"parts counted together", []string{"ab", "cd"}, 1},
+		{"words", []string{"hello world"}, 4},
+		{"a space before a word is free", []string{"a b c"}, 3},
+		{"CJK: a token per character", []string{"日本語の文"}, 5}, // bytes/4 said 3, runes/4 said 2
+		{"Hangul", []string{"한국어"}, 3},
+		{"Cyrillic: two letters a token", []string{"Привет"}, 3},
+		{"emoji", []string{"😀"}, 2},
+		{"digits one by one", []string{"2026"}, 4},
+		{"JSON", []string{`{"a":1}`}, 5},
+		{"newlines and indentation", []string{"x\n        y"}, 5},
+		{"parts end runs", []string{"ab", "cd"}, 2},
 		{"long", []string{strings.Repeat("x", 2000)}, 500},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -110,11 +110,9 @@ func (b *Book) Limits(m *interp.Model) quota.Limits {
 // Caching says whether explicit caching is open to the model block m and
 // the smallest content it accepts: the catalog's entry, except that a
 // block with its own price is taken to cache; a model the catalog does not
-// know is assumed to cache with no minimum.
+// know is assumed to cache. The minimum is MinCacheTokens, the rule the
+// simulator shares.
 func (b *Book) Caching(m *interp.Model) (minTokens int, ok bool) {
 	c, known := Lookup(m.ID)
-	if !known {
-		return 0, true
-	}
-	return c.MinCacheTokens, c.Caching || m.Price != nil
+	return MinCacheTokens(m.ID), !known || c.Caching || m.Price != nil
 }

@@ -115,9 +115,11 @@ func TestBookCaching(t *testing.T) {
 		caching bool
 	}{
 		{&interp.Model{ID: "gemini-2.5-flash"}, 2048, true},
-		{&interp.Model{ID: "gemini-2.0-flash-lite"}, 0, false},
-		{&interp.Model{ID: "gemini-2.0-flash-lite", Price: &interp.Price{InputPerM: 1}}, 0, true},
-		{&interp.Model{ID: "my-finetune"}, 0, true},
+		{&interp.Model{ID: "gemini-2.0-flash-lite"}, FallbackMinCacheTokens, false},
+		{&interp.Model{ID: "gemini-2.0-flash-lite", Price: &interp.Price{InputPerM: 1}}, FallbackMinCacheTokens, true},
+		// One rule with the simulator's default (issue 17): a model the
+		// catalog does not know gets the smallest minimum any has had.
+		{&interp.Model{ID: "my-finetune"}, FallbackMinCacheTokens, true},
 	} {
 		min, ok := b.Caching(tc.m)
 		if min != tc.min || ok != tc.caching {

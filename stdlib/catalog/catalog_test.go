@@ -177,3 +177,41 @@ func TestStorageCost(t *testing.T) {
 		}
 	}
 }
+
+func TestThinks(t *testing.T) {
+	zero, some, dynamic := 0, 512, -1
+	cases := []struct {
+		id     string
+		budget *int
+		want   bool
+	}{
+		{"gemini-2.5-flash", nil, true},
+		{"gemini-2.5-flash", &zero, false},
+		{"gemini-2.5-flash", &dynamic, true},
+		{"gemini-2.5-flash-lite", nil, false},
+		{"gemini-2.5-flash-lite", &some, true},
+		{"gemini-2.5-flash-lite", &dynamic, true},
+		{"gemini-2.5-pro", nil, true},
+		{"gemini-2.5-pro", &zero, true}, // refused by the API, never thinking-free
+		{"gemini-2.0-flash", &some, false},
+	}
+	for _, c := range cases {
+		m, _ := Lookup(c.id)
+		if got := m.Thinks(c.budget); got != c.want {
+			t.Errorf("%s.Thinks(%v) = %v, want %v", c.id, c.budget, got, c.want)
+		}
+	}
+}
+
+func TestMinCacheTokens(t *testing.T) {
+	for id, want := range map[string]int{
+		"gemini-2.5-flash":      2048,
+		"gemini-2.0-flash":      4096,
+		"models/gemini-2.5-pro": 2048,
+		"my-own-model":          FallbackMinCacheTokens,
+	} {
+		if got := MinCacheTokens(id); got != want {
+			t.Errorf("MinCacheTokens(%q) = %d, want %d", id, got, want)
+		}
+	}
+}

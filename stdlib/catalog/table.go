@@ -34,9 +34,51 @@ type Model struct {
 	// 0 together with Caching false when the model has no explicit caching.
 	MinCacheTokens int
 	Caching        bool
-	Notes          string
+	// Thinking is how the model thinks: ThinkingNone, ThinkingOptional (on
+	// unless thinkingBudget is 0), ThinkingOff (off unless thinkingBudget
+	// is set above 0) or ThinkingAlways (a budget of 0 is refused).
+	Thinking string
+	Notes    string
 
 	limits [4]Limits // free, tier 1, 2, 3
+}
+
+// FallbackMinCacheTokens is the cache minimum assumed for a model the
+// table does not know: the smallest any Gemini model has had.
+const FallbackMinCacheTokens = 1024
+
+// MinCacheTokens is the one rule for the smallest content an explicit
+// cache of model id accepts, shared by plan, run and the simulator: the
+// table's per-model value, else FallbackMinCacheTokens. Content below it
+// is sent inline.
+func MinCacheTokens(id string) int {
+	if m, ok := Lookup(id); ok && m.MinCacheTokens > 0 {
+		return m.MinCacheTokens
+	}
+	return FallbackMinCacheTokens
+}
+
+// Thinking modes of a model (Model.Thinking). Thinking tokens are billed
+// as output and count inside maxOutputTokens.
+const (
+	ThinkingNone     = "none"     // the model does not think
+	ThinkingOptional = "optional" // thinks unless thinkingBudget is 0
+	ThinkingOff      = "off"      // thinks only with a thinkingBudget above 0
+	ThinkingAlways   = "always"   // always thinks; a thinkingBudget of 0 is refused
+)
+
+// Thinks reports whether a call with the given thinkingBudget (nil: not
+// set; -1: dynamic) lets the model think.
+func (m Model) Thinks(budget *int) bool {
+	switch m.Thinking {
+	case ThinkingAlways:
+		return true
+	case ThinkingOptional:
+		return budget == nil || *budget != 0
+	case ThinkingOff:
+		return budget != nil && (*budget > 0 || *budget == -1)
+	}
+	return false
 }
 
 // Limits returns the quotas on a billing tier: 0 is the free tier, 1–3 the
@@ -129,6 +171,7 @@ type (
 		} `json:"long_context"`
 		MinCacheTokens int               `json:"min_cache_tokens"`
 		NoCaching      bool              `json:"no_caching"`
+		Thinking       string            `json:"thinking"`
 		Limits         map[string]Limits `json:"limits"`
 		Notes          string            `json:"notes"`
 	}
@@ -155,7 +198,15 @@ func parse(data []byte) (map[string]Model, error) {
 			Price:          mj.Price.price(),
 			MinCacheTokens: mj.MinCacheTokens,
 			Caching:        !mj.NoCaching,
+			Thinking:       mj.Thinking,
 			Notes:          mj.Notes,
+		}
+		switch m.Thinking {
+		case "":
+			m.Thinking = ThinkingNone
+		case ThinkingNone, ThinkingOptional, ThinkingOff, ThinkingAlways:
+		default:
+			return nil, fmt.Errorf("model %q: unknown thinking %q", id, m.Thinking)
 		}
 		if lc := mj.LongContext; lc != nil {
 			if lc.AbovePromptTokens <= 0 {

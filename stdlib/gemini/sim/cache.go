@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/llmpipe/llmpipe/stdlib/catalog"
 )
 
 // cacheEntry is one cachedContents resource. Its content is kept only as a
@@ -73,6 +75,9 @@ func (c *caches) create(now time.Time, req *cacheCreate, minTokens int) (*cacheE
 		return nil, errBadRequest("* CreateCachedContentRequest.cached_content.model: model is required")
 	}
 	tokens := countTokens(req.Contents, req.SystemInstruction)
+	if minTokens <= 0 {
+		minTokens = catalog.MinCacheTokens(model)
+	}
 	if tokens < minTokens {
 		return nil, errBadRequest(fmt.Sprintf("Cached content is too small. total_token_count=%d, min_total_token_count=%d", tokens, minTokens))
 	}

@@ -51,7 +51,9 @@ type Config struct {
 	// Poison lists items that always get 400 INVALID_ARGUMENT.
 	Poison []string
 
-	// MinCacheTokens is the smallest cachedContents.create accepted.
+	// MinCacheTokens is the smallest cachedContents.create accepted; 0
+	// takes each model's value from catalog.MinCacheTokens, the rule plan
+	// and run use.
 	MinCacheTokens int
 
 	// ItemSuccesses counts successful replies per item in Stats.Successes
@@ -121,7 +123,6 @@ func DefaultConfig() Config {
 		Burst:          1.0 / 60,
 		CachedCountTPM: true,
 		HangMax:        10 * time.Minute,
-		MinCacheTokens: 1024,
 		ItemSuccesses:  true,
 		BatchLatency:   2 * time.Second,
 	}

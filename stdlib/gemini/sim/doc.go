@@ -55,10 +55,21 @@
 // Fault and latency draws are a function of (seed, item, model, call n) so a
 // run is reproducible whatever the arrival order.
 //
-// Tokens are counted with llmpipe's one estimator (interp/tokens: about
-// four characters a token, rounded up) over all text in contents,
-// systemInstruction and the cached content; promptTokenCount includes the
-// cached tokens, as the real API's does.
+// Tokens are counted over all text in contents, systemInstruction and the
+// cached content by a tokenizer shaped like a real one (tokens.go): about
+// 4 characters a token for English, denser for punctuation and code, one
+// token per CJK character; promptTokenCount includes the cached tokens, as
+// the real API's does, and a reply using cached content reports
+// cachedContentTokenCount.
+//
+// Thinking models (catalog.Model.Thinking) report thoughtsTokenCount: 64
+// to 576 tokens plus a quarter of the prompt, drawn per request, capped by
+// a positive generationConfig.thinkingConfig.thinkingBudget, none when the
+// budget turns thinking off; a budget of 0 on a model that always thinks
+// is a 400. maxOutputTokens caps thoughts and answer together: a reply cut
+// by it ends with finishReason MAX_TOKENS (and no answer at all when the
+// thoughts took every token). An explicit cache below the model's minimum
+// (catalog.MinCacheTokens unless Config.MinCacheTokens is set) is a 400.
 //
 // # Order of decisions for a generate request
 //

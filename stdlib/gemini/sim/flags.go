@@ -31,7 +31,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, prefix string) {
 	fs.Var(floatTable{&c.Invalid}, p("invalid"), "MODEL=P rate of wrong answers for MODEL, * for every model; repeatable (default 0)")
 	fs.Var(floatTable{&c.Fail}, p("fail"), "KIND=P probability of a fault, KIND one of "+strings.Join(FaultKinds, ", ")+"; repeatable (default none)")
 	fs.Var((*listFlag)(&c.Poison), p("poison"), "ID,ID,... items that always get 400 INVALID_ARGUMENT (default none)")
-	fs.IntVar(&c.MinCacheTokens, p("min-cache-tokens"), c.MinCacheTokens, "smallest cached content accepted, in tokens")
+	fs.IntVar(&c.MinCacheTokens, p("min-cache-tokens"), c.MinCacheTokens, "smallest cached content accepted, in tokens (default 0: each model's minimum from the catalog)")
 	fs.BoolVar(&c.ItemSuccesses, p("item-successes"), c.ItemSuccesses, "count successes per item in /stats (memory grows with the items)")
 	fs.DurationVar(&c.BatchLatency, p("batch-latency"), c.BatchLatency, "time a batch job takes from create to its end (PENDING the first half, RUNNING the second)")
 	fs.Float64Var(&c.BatchFail, p("batch-fail"), c.BatchFail, "probability that a batch job ends FAILED (default 0)")

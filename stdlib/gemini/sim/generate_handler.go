@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/llmpipe/llmpipe/stdlib/catalog"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/itemkey"
 )
 
@@ -74,6 +75,10 @@ func (s *Server) generate(c *call) {
 		return
 	}
 	c.sc = sc
+	if aerr := s.checkThinking(&c.req, model); aerr != nil {
+		x.fail(aerr)
+		return
+	}
 	c.u.prompt = countTokens(c.req.Contents, c.req.SystemInstruction) + c.u.cached
 	x.e.PromptTokens, x.e.CachedTokens = c.u.prompt, c.u.cached
 
@@ -220,11 +225,54 @@ func (s *Server) reply(c *call) (text, finish string) {
 			text = string(appendValue(nil, &v))
 		}
 	}
-	if gc := c.req.GenerationConfig; gc != nil && gc.MaxOutputTokens > 0 && textTokens(text) > gc.MaxOutputTokens {
-		text = truncateRunes(text, gc.MaxOutputTokens*4)
-		finish = "MAX_TOKENS"
+	c.u.thoughts = s.thoughts(c, h.str("think").rng())
+	if gc := c.req.GenerationConfig; gc != nil && gc.MaxOutputTokens > 0 {
+		// maxOutputTokens caps thinking and answer together: thoughts
+		// come first and may leave no room for any answer at all.
+		room := gc.MaxOutputTokens - c.u.thoughts
+		if room <= 0 {
+			c.u.thoughts, text, finish = gc.MaxOutputTokens, "", "MAX_TOKENS"
+		} else if textTokens(text) > room {
+			text, finish = truncateTokens(text, room), "MAX_TOKENS"
+		}
 	}
 	return text, finish
+}
+
+// checkThinking refuses a thinkingBudget of 0 on a model that always
+// thinks, as the API does.
+func (s *Server) checkThinking(req *genRequest, model string) *apiErr {
+	gc := req.GenerationConfig
+	if gc == nil || gc.ThinkingConfig == nil || gc.ThinkingConfig.ThinkingBudget == nil || *gc.ThinkingConfig.ThinkingBudget != 0 {
+		return nil
+	}
+	if m, ok := catalog.Lookup(model); ok && m.Thinking == catalog.ThinkingAlways {
+		return errBadRequest("Budget 0 is invalid. This model only works in thinking mode.")
+	}
+	return nil
+}
+
+// thoughts draws how many tokens a thinking model spends thinking before
+// it answers: none when the model (see catalog.Model.Thinks) does not
+// think under the request's thinkingBudget; else between 64 and 576 tokens
+// plus a quarter of the prompt, capped by a positive thinkingBudget.
+func (s *Server) thoughts(c *call, r *stream) int {
+	m, ok := catalog.Lookup(c.model)
+	if !ok {
+		return 0
+	}
+	var budget *int
+	if gc := c.req.GenerationConfig; gc != nil && gc.ThinkingConfig != nil {
+		budget = gc.ThinkingConfig.ThinkingBudget
+	}
+	if !m.Thinks(budget) {
+		return 0
+	}
+	n := 64 + r.intn(513) + c.u.prompt/4
+	if budget != nil && *budget > 0 {
+		n = min(n, *budget)
+	}
+	return n
 }
 
 func truncateRunes(s string, n int) string {
@@ -242,7 +290,7 @@ func truncateRunes(s string, n int) string {
 func (s *Server) succeed(c *call, text, finish string, truncate bool) {
 	u := c.u
 	u.output = textTokens(text)
-	c.x.e.OutputTokens = u.output
+	c.x.e.OutputTokens, c.x.e.ThinkingTokens = u.output, u.thoughts
 	id := responseID(s.seed.str("id").str(c.item).str(c.model).u64(uint64(c.n)).sum())
 	if c.stream && c.x.r.URL.Query().Get("alt") == "sse" {
 		s.sendSSE(c, text, finish, u, id, truncate)

@@ -49,10 +49,10 @@ func TestGenerateText(t *testing.T) {
 		}
 	}
 	u := resp.UsageMetadata
-	if want := int32((len(prompt) + 3) / 4); u.PromptTokenCount != want {
+	if want := int32(textTokens(prompt)); u.PromptTokenCount != want {
 		t.Errorf("promptTokenCount = %d, want %d", u.PromptTokenCount, want)
 	}
-	if u.CandidatesTokenCount != int32((len(text)+3)/4) || u.TotalTokenCount != u.PromptTokenCount+u.CandidatesTokenCount {
+	if u.CandidatesTokenCount != int32(textTokens(text)) || u.TotalTokenCount != u.PromptTokenCount+u.CandidatesTokenCount+u.ThoughtsTokenCount {
 		t.Errorf("usage %+v inconsistent with reply %q", u, text)
 	}
 	if resp.ModelVersion != flash || resp.ResponseID == "" {

@@ -30,13 +30,15 @@ type LogEntry struct {
 	Status int `json:"status"`
 	// Accepted is true when the quota admitted the request; Window is the
 	// fixed window index (since the server started) it was decided in.
-	Accepted     bool    `json:"accepted,omitempty"`
-	Window       int64   `json:"window"`
-	PromptTokens int     `json:"prompt_tokens,omitempty"` // includes CachedTokens
-	OutputTokens int     `json:"output_tokens,omitempty"`
-	CachedTokens int     `json:"cached_tokens,omitempty"`
-	Cache        string  `json:"cache,omitempty"`
-	LatencyMS    float64 `json:"latency_ms"` // time in the handler
+	Accepted     bool  `json:"accepted,omitempty"`
+	Window       int64 `json:"window"`
+	PromptTokens int   `json:"prompt_tokens,omitempty"` // includes CachedTokens
+	OutputTokens int   `json:"output_tokens,omitempty"`
+	CachedTokens int   `json:"cached_tokens,omitempty"`
+	// ThinkingTokens is the reply's thoughtsTokenCount (billed as output).
+	ThinkingTokens int     `json:"thinking_tokens,omitempty"`
+	Cache          string  `json:"cache,omitempty"`
+	LatencyMS      float64 `json:"latency_ms"` // time in the handler
 	// Kind labels what happened besides a plain reply: "quota:rpm",
 	// "fault:503", "invalid:fence", "script", "poison", "cache_not_found",
 	// "batch:create", … For a request of a job that ended without running
@@ -230,7 +232,7 @@ func appendLogEntry(b []byte, e *LogEntry) []byte {
 	for _, f := range [...]struct {
 		k string
 		v int
-	}{{"prompt_tokens", e.PromptTokens}, {"output_tokens", e.OutputTokens}, {"cached_tokens", e.CachedTokens}} {
+	}{{"prompt_tokens", e.PromptTokens}, {"output_tokens", e.OutputTokens}, {"cached_tokens", e.CachedTokens}, {"thinking_tokens", e.ThinkingTokens}} {
 		if f.v != 0 {
 			b = append(b, `,"`...)
 			b = append(b, f.k...)

@@ -29,7 +29,7 @@ func TestScript(t *testing.T) {
 	if err != nil || r.Text() != `{"age": 34}` {
 		t.Fatalf("call 1: %v %v", r, err)
 	}
-	if r.UsageMetadata.CandidatesTokenCount != 3 {
+	if int(r.UsageMetadata.CandidatesTokenCount) != textTokens(`{"age": 34}`) {
 		t.Errorf("scripted reply usage %+v", r.UsageMetadata)
 	}
 	_, err = generate(t, c, lite, "x", withItem(nil, "a1"))

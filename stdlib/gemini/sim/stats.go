@@ -64,11 +64,13 @@ type WindowCount struct {
 	Tokens   int64 `json:"tokens"`
 }
 
-// TokenCounts are totals over successful replies: Prompt includes Cached.
+// TokenCounts are totals over successful replies: Prompt includes Cached;
+// Thinking is the thoughtsTokenCount, billed as output.
 type TokenCounts struct {
-	Prompt int64 `json:"prompt"`
-	Output int64 `json:"output"`
-	Cached int64 `json:"cached"`
+	Prompt   int64 `json:"prompt"`
+	Output   int64 `json:"output"`
+	Cached   int64 `json:"cached"`
+	Thinking int64 `json:"thinking"`
 }
 
 // CacheCounts track cachedContents; Expired caches count as deleted too.
@@ -171,6 +173,7 @@ func (c *counters) success(item string, u usage) {
 	c.s.Tokens.Prompt += int64(u.prompt)
 	c.s.Tokens.Output += int64(u.output)
 	c.s.Tokens.Cached += int64(u.cached)
+	c.s.Tokens.Thinking += int64(u.thoughts)
 	c.mu.Unlock()
 }
 

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/llmpipe/llmpipe/internal/jsonscan"
-	"github.com/llmpipe/llmpipe/interp/tokens"
 )
 
 // The request side decodes only what the simulator looks at; unknown fields
@@ -31,9 +30,14 @@ type part struct {
 
 type genConfig struct {
 	MaxOutputTokens    int             `json:"maxOutputTokens"`
+	ThinkingConfig     *thinkingConfig `json:"thinkingConfig"`
 	ResponseMimeType   string          `json:"responseMimeType"`
 	ResponseSchema     json.RawMessage `json:"responseSchema"`
 	ResponseJSONSchema json.RawMessage `json:"responseJsonSchema"`
+}
+
+type thinkingConfig struct {
+	ThinkingBudget *int `json:"thinkingBudget"`
 }
 
 // promptText joins the text of the contents (not the system instruction):
@@ -54,29 +58,26 @@ func (r *genRequest) promptText() string {
 	return b.String()
 }
 
-// countTokens stands in for Gemini's tokenizer with llmpipe's own estimate
-// over all text (package tokens: about four characters a token), which is
-// close enough for English prose and cheap.
+// countTokens counts all text in contents and the system instruction
+// with the simulator's tokenizer (tokens.go).
 func countTokens(cs []content, sys *content) int {
-	var n tokens.Counter
+	n := 0
 	for _, c := range cs {
 		for _, p := range c.Parts {
-			n.Add(p.Text)
+			n += textTokens(p.Text)
 		}
 	}
 	if sys != nil {
 		for _, p := range sys.Parts {
-			n.Add(p.Text)
+			n += textTokens(p.Text)
 		}
 	}
-	return n.Tokens()
+	return n
 }
-
-func textTokens(s string) int { return tokens.Estimate(s) }
 
 // usage is what goes into usageMetadata.
 type usage struct {
-	prompt, output, cached int
+	prompt, output, cached, thoughts int
 }
 
 // appendResponse encodes a GenerateContentResponse by hand: it is the hot
@@ -111,8 +112,12 @@ func appendUsage(b []byte, u usage) []byte {
 		b = append(b, `,"cachedContentTokenCount":`...)
 		b = strconv.AppendInt(b, int64(u.cached), 10)
 	}
+	if u.thoughts > 0 {
+		b = append(b, `,"thoughtsTokenCount":`...)
+		b = strconv.AppendInt(b, int64(u.thoughts), 10)
+	}
 	b = append(b, `,"totalTokenCount":`...)
-	b = strconv.AppendInt(b, int64(u.prompt+u.output), 10)
+	b = strconv.AppendInt(b, int64(u.prompt+u.output+u.thoughts), 10)
 	b = append(b, `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":`...)
 	b = strconv.AppendInt(b, int64(u.prompt), 10)
 	b = append(b, `}]`...)

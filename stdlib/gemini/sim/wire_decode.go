@@ -142,11 +142,21 @@ func (d *wireDecoder) genConfig(g *genConfig) bool {
 			g.ResponseSchema, ok = d.raw()
 		case "responseJsonSchema":
 			g.ResponseJSONSchema, ok = d.raw()
+		case "thinkingConfig":
+			g.ThinkingConfig = new(thinkingConfig)
+			ok = d.object(func(k string) bool {
+				if k != "thinkingBudget" {
+					return d.Skip()
+				}
+				n, ok := d.int()
+				g.ThinkingConfig.ThinkingBudget = &n
+				return ok
+			}, "thinkingBudget")
 		default:
 			ok = d.Skip()
 		}
 		return ok
-	}, "maxOutputTokens", "responseMimeType", "responseSchema", "responseJsonSchema")
+	}, "maxOutputTokens", "responseMimeType", "responseSchema", "responseJsonSchema", "thinkingConfig")
 }
 
 // int reads a plain integer; fractions, exponents and more than 15 digits

@@ -30,6 +30,10 @@ var wireSamples = []string{
 	`[]`,
 	`null`,
 	`{"systemInstruction":null,"generationConfig":null}`,
+	`{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"thinkingConfig":{"thinkingBudget":128,"includeThoughts":true}}}`,
+	`{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"thinkingConfig":{"thinkingBudget":-1}}}`,
+	`{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"thinkingConfig":{"thinkingBudget":null}}}`,
+	`{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"thinkingConfig":{}}}`,
 }
 
 // The fast decoder must either give up or agree with encoding/json.
