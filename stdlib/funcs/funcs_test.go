@@ -67,7 +67,7 @@ func TestPureFuncs(t *testing.T) {
 		{"tokens", []any{""}, 0, ""},
 		{"tokens", []any{"abcd"}, 1, ""},
 		{"tokens", []any{"abcde"}, 2, ""},
-		{"tokens", []any{"日本語です"}, 2, ""},
+		{"tokens", []any{"日本語です"}, 5, ""}, // a token per CJK character (issue 17)
 		{"tokens", []any{"a", "b"}, nil, "tokens takes 1 argument, but got 2"},
 	}
 	for _, tt := range tests {
