@@ -103,8 +103,9 @@ func tokensFunc() *interp.Func {
 	return &interp.Func{
 		Name:    "tokens",
 		Summary: "Estimates how many tokens text is.",
-		Description: "tokens(s) estimates the token count of s at about four characters per token, " +
-			"rounding up. It is a rough guide for limits and budgets, not Gemini's exact count.",
+		Description: "tokens(s) estimates the token count of s the way llmpipe reserves budget: about four characters " +
+			"per token for English, more for code and numbers, one per CJK character. It errs high, never low, " +
+			"and is a guide for limits and budgets, not Gemini's exact count.",
 		Example: `where = tokens(item.text) < 8000`,
 		Types:   []any{new(func(string) int)},
 		Fn: func(_ *interp.FuncContext, args ...any) (any, error) {
