@@ -314,7 +314,8 @@ func (d *devLoop) report(res roundResult) {
 		printDevRound(&b, res.round, d.last)
 		printDevTests(&b, d.path, res.tests)
 		fmt.Fprintf(&b, "round %d took %s\n", res.round.N, shortDuration(res.elapsed))
-		d.env.stdout.Write(b.Bytes())
+		// Item ids, outputs and messages are item data: see termSafe.
+		io.WriteString(d.env.stdout, termSafe(b.String()))
 		d.last = res.round
 	}
 	if res.err != nil {

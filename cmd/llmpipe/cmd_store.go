@@ -147,7 +147,9 @@ Example:
 		env.errorf("no item %q in %s", pos[1], s.Path())
 		return exitError
 	}
-	w := env.stdout
+	// Prompts, replies, outputs and messages hold item data: escape what
+	// a terminal would act on.
+	w := termWriter{env.stdout}
 	for _, a := range h.Attempts {
 		src := "call"
 		if a.Cached {
