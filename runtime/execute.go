@@ -290,17 +290,27 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 				}
 			}
 		}
-		if !idSet {
-			rec.ID = strconv.Itoa(it.Index)
-		}
 		admitted++
 		r.stats.read.Add(1)
+		if it.Repaired {
+			r.stats.repaired.Add(1)
+		}
 		if it.Err != nil {
+			// Not an item: no id (its position used to be its id, which a
+			// real item may have), never stored.
+			rec.ID, rec.Malformed, rec.SourceLine = "", true, it.Line
+			if rec.SourceLine == 0 {
+				rec.SourceLine = it.Index
+			}
+			r.stats.malformed.Add(1)
 			for _, d := range downs {
 				r.failSourceRecord(ctx, d, rec, it)
 				r.stats.done.Add(1)
 			}
 			continue
+		}
+		if !idSet {
+			rec.ID = strconv.Itoa(it.Index)
 		}
 		for i, d := range downs {
 			out := rec
@@ -328,7 +338,9 @@ func (r *Runner) sourceLimit(src *interp.Source) int {
 }
 
 // failSourceRecord turns a malformed source record into a failed record of
-// the step that would have read it, so it is reported and never dropped.
+// the step that would have read it, so it is reported and never dropped. It
+// is not stored: it has no id to store it under, and the next run reads
+// the row again.
 func (r *Runner) failSourceRecord(ctx context.Context, st *stage, rec *Record, it *Item) {
 	if rec.Item == nil {
 		rec.Item = map[string]any{}
@@ -338,6 +350,6 @@ func (r *Runner) failSourceRecord(ctx context.Context, st *stage, rec *Record, i
 	rec.Failure = &Failure{Class: ClassFatal, Message: it.Err.Error(), Line: it.Line}
 	r.stats.failed.Add(1)
 	r.stats.bump(r.stats.byClass, ClassFatal.String())
-	r.emit(Event{Kind: EventItemFailed, Step: st.name, Item: rec.ID, Class: ClassFatal.String(), Message: it.Err.Error()})
+	r.emit(Event{Kind: EventItemFailed, Step: st.name, Class: ClassFatal.String(), Message: "malformed source row: " + it.Err.Error()})
 	r.deliver(ctx, rec)
 }

@@ -14,6 +14,9 @@ type Item struct {
 	Line  int            // 1-based line in the file, 0 when not line-based
 	Data  map[string]any // the record; for lines: {"text", "line"}; for files: {"path", "name", "text"}
 	Err   error          // a malformed record: it becomes a failed record, and the run goes on
+	// Repaired says the record's bytes were not all valid UTF-8: the
+	// source read it with U+FFFD in their place, and the run counts it.
+	Repaired bool
 	// Outputs, when set, are outputs of earlier steps the record already
 	// carries, by step name (a test gives them for a step it runs alone).
 	Outputs map[string]any
@@ -61,7 +64,7 @@ type (
 // Record is an item as it flows through the steps: { id, item, <step>: <output>, … }.
 // A sink receives the record of the step it reads from, successful or failed.
 type Record struct {
-	ID      string
+	ID      string // empty for a Malformed record
 	Item    map[string]any
 	Outputs map[string]any // by step name: the parsed output, or the text for text steps
 	Order   []string       // step names of Outputs in pipeline order (sinks write them in this order)
@@ -77,6 +80,13 @@ type Record struct {
 	Cost     float64 // dollars, every attempt of this step for this item
 	Plan     int     // plan version that produced it (hot reload)
 	Cached   bool    // answered from the store without a call
+
+	// Malformed marks a source row that did not parse (or whose where or
+	// id could not be evaluated): not an item, so it has no id (sinks write
+	// null), is never stored, and says where it came from in SourceLine
+	// (its 1-based line, or for sources without lines its 1-based index).
+	Malformed  bool
+	SourceLine int
 }
 
 // Failure says why an item failed at a step.

@@ -23,6 +23,12 @@ type Stats struct {
 	Failed    int64 `json:"failed"`    // terminal failures, all steps
 	Skipped   int64 `json:"skipped"`   // a step's where was false, or middleware skipped
 	Resumed   int64 `json:"resumed"`   // taken from the store without calls
+	// Malformed counts source rows that did not parse: not items, so they
+	// have no id; each is also a failure (in Failed) of the steps reading
+	// its source. Repaired counts rows read with U+FFFD in place of bytes
+	// that were not UTF-8.
+	Malformed int64 `json:"malformed"`
+	Repaired  int64 `json:"repaired_utf8"`
 	InFlight  int64 `json:"in_flight"`
 
 	Attempts    int64            `json:"attempts"`     // calls made (and response-cache hits)
@@ -63,6 +69,7 @@ type counters struct {
 	total   atomic.Int64
 
 	read, done, succeeded, failed, skipped, resumed, inFlight atomic.Int64
+	malformed, repaired                                       atomic.Int64
 	attempts, retries, rateLimited, cacheHits, recovered      atomic.Int64
 
 	promptTok, outputTok, cachedTok, thinkTok atomic.Int64
@@ -126,6 +133,8 @@ func (c *counters) snapshot(now time.Time) Stats {
 		Failed:      c.failed.Load(),
 		Skipped:     c.skipped.Load(),
 		Resumed:     c.resumed.Load(),
+		Malformed:   c.malformed.Load(),
+		Repaired:    c.repaired.Load(),
 		InFlight:    c.inFlight.Load(),
 		Attempts:    c.attempts.Load(),
 		Retries:     c.retries.Load(),

@@ -43,6 +43,8 @@ type recordMeta struct {
 	Tokens   metaTokens `json:"tokens"`
 	Plan     int        `json:"plan"`
 	Cached   bool       `json:"cached"`
+	// SourceLine locates a malformed source row (Record.Malformed).
+	SourceLine int `json:"source_line,omitempty"`
 }
 
 type metaTokens struct {
@@ -80,7 +82,11 @@ func (s *jsonlSink) Write(_ context.Context, rec *runtime.Record) error {
 func (s *jsonlSink) encode(rec *runtime.Record) error {
 	e := &s.enc
 	e.buf = append(e.buf[:0], `{"id":`...)
-	e.buf = jsonscan.AppendString(e.buf, rec.ID)
+	if rec.Malformed {
+		e.buf = append(e.buf, "null"...) // a row that did not parse has no id
+	} else {
+		e.buf = jsonscan.AppendString(e.buf, rec.ID)
+	}
 	e.buf = append(e.buf, `,"item":`...)
 	if err := e.object(rec.Item); err != nil {
 		return err
@@ -137,6 +143,10 @@ func (a *jsonAppender) meta(rec *runtime.Record) {
 	a.buf = strconv.AppendInt(a.buf, int64(rec.Plan), 10)
 	a.buf = append(a.buf, `,"cached":`...)
 	a.buf = strconv.AppendBool(a.buf, rec.Cached)
+	if rec.Malformed {
+		a.buf = append(a.buf, `,"source_line":`...)
+		a.buf = strconv.AppendInt(a.buf, int64(rec.SourceLine), 10)
+	}
 	a.buf = append(a.buf, '}')
 }
 
@@ -176,7 +186,7 @@ func (s *jsonlSink) Close() error {
 func (s *jsonlSink) Abort() error { return s.w.abort() }
 
 func metaOf(rec *runtime.Record) *recordMeta {
-	return &recordMeta{
+	m := &recordMeta{
 		Model:    rec.Model,
 		Rung:     rec.Rung,
 		Attempts: rec.Attempts,
@@ -190,6 +200,10 @@ func metaOf(rec *runtime.Record) *recordMeta {
 		Plan:   rec.Plan,
 		Cached: rec.Cached,
 	}
+	if rec.Malformed {
+		m.SourceLine = rec.SourceLine
+	}
+	return m
 }
 
 func failureOf(rec *runtime.Record) *recordError {

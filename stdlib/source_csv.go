@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime"
@@ -100,6 +101,9 @@ func (s *csvSource) Next(ctx context.Context) (*runtime.Item, error) {
 	}
 	it.Data = make(map[string]any, len(rec))
 	for i, v := range rec {
+		if !utf8.ValidString(v) {
+			v, it.Repaired = strings.ToValidUTF8(v, "\uFFFD"), true
+		}
 		it.Data[s.header[i]] = v
 	}
 	return it, nil

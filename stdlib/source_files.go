@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime"
@@ -56,6 +57,9 @@ func (s *filesSource) Next(ctx context.Context) (*runtime.Item, error) {
 	if err != nil {
 		it.Err = err
 		return it, nil
+	}
+	if !utf8.ValidString(text) {
+		text, it.Repaired = strings.ToValidUTF8(text, "\uFFFD"), true
 	}
 	it.Data = map[string]any{"path": p, "name": filepath.Base(p), "text": text}
 	return it, nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime"
@@ -83,12 +84,23 @@ func (s *jsonSource) Next(ctx context.Context) (*runtime.Item, error) {
 		return nil, io.EOF
 	}
 	line := s.line()
-	var v any
-	if err := s.dec.Decode(&v); err != nil {
+	// Raw first: decoding into values would replace bytes that are not
+	// UTF-8 without a word, and they are to be counted.
+	var raw json.RawMessage
+	if err := s.dec.Decode(&raw); err != nil {
 		return nil, nextErr(s.src, s.syntaxErr(err))
 	}
 	s.index++
 	it := &runtime.Item{Index: s.index, Line: line}
+	if !utf8.Valid(raw) {
+		raw, it.Repaired = bytes.ToValidUTF8(raw, replacementChar), true
+	}
+	var v any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		return nil, nextErr(s.src, s.syntaxErr(err))
+	}
 	if m, ok := v.(map[string]any); ok {
 		it.Data = normalize(m).(map[string]any)
 	} else {

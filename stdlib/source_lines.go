@@ -1,11 +1,13 @@
 package stdlib
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime"
@@ -61,6 +63,9 @@ func (s *lineSource) Next(ctx context.Context) (*runtime.Item, error) {
 		}
 		s.index++
 		it := &runtime.Item{Index: s.index, Line: s.lr.line}
+		if !utf8.Valid(b) {
+			b, it.Repaired = bytes.ToValidUTF8(b, replacementChar), true
+		}
 		it.Data, it.Err = s.decode(b, s.lr.line)
 		if it.Err != nil {
 			it.Err = fmt.Errorf("line %d: %w", s.lr.line, it.Err)
@@ -68,6 +73,10 @@ func (s *lineSource) Next(ctx context.Context) (*runtime.Item, error) {
 		return it, nil
 	}
 }
+
+// replacementChar stands in for bytes that are not UTF-8 (an item with
+// any is marked Repaired, and counted).
+var replacementChar = []byte("\uFFFD")
 
 // Close closes the file; it may be called more than once.
 func (s *lineSource) Close() error { return closeOnce(&s.f) }

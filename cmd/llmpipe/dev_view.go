@@ -52,8 +52,12 @@ func (c *devCollector) open(context.Context, *interp.Sink) (runtime.Sink, error)
 type devSink struct{ c *devCollector }
 
 func (s devSink) Write(_ context.Context, rec *runtime.Record) error {
+	id := rec.ID
+	if rec.Malformed { // no id: name it by its place, so two do not collide
+		id = fmt.Sprintf("(line %d)", rec.SourceLine)
+	}
 	it := devItem{
-		Step: rec.Step, ID: rec.ID, OK: !rec.Failed, Model: rec.Model, Rung: rec.Rung,
+		Step: rec.Step, ID: id, OK: !rec.Failed, Model: rec.Model, Rung: rec.Rung,
 		Attempts: rec.Attempts, Cached: rec.Cached,
 	}
 	if rec.Failed {
@@ -66,7 +70,7 @@ func (s devSink) Write(_ context.Context, rec *runtime.Record) error {
 		it.Output = string(b)
 	}
 	s.c.mu.Lock()
-	s.c.items[devKey{rec.Step, rec.ID}] = it
+	s.c.items[devKey{rec.Step, id}] = it
 	s.c.mu.Unlock()
 	return nil
 }

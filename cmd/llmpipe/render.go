@@ -72,6 +72,11 @@ func printSummary(w io.Writer, sum *runtime.Summary) {
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "  %-12s "+format+"\n", append([]any{k}, a...)...) }
 	fmt.Fprintf(w, "\nrun %s in %s\n", sum.Outcome, shortDuration(s.Elapsed))
 	row("items", "ok %s · failed %s · skipped %s · resumed %s", count(s.Succeeded), count(s.Failed), count(s.Skipped), count(s.Resumed))
+	if s.Malformed > 0 || s.Repaired > 0 {
+		// Rows that are not items (no id; in failed) and rows read with
+		// U+FFFD for bytes that were not UTF-8.
+		row("source rows", "malformed %s (in failed, without an id) · repaired non-UTF-8 %s", count(s.Malformed), count(s.Repaired))
+	}
 	row("attempts", "%s (retries %s · 429s %s · cache hits %s · recovered parses %s)",
 		count(s.Attempts), count(s.Retries), count(s.RateLimited), count(s.CacheHits), count(s.Recovered))
 	if len(s.ByClass) > 0 {
