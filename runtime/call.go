@@ -30,93 +30,40 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 		if resp, hit, err := r.stored(ctx, it, model, req, key); hit || err != nil {
 			return resp, hit, err
 		}
-		if r.draining() && it.attempt == 0 && waits == 0 {
+		first := it.attempt == 0 && waits == 0 // the item has not started yet
+		if first && r.draining() {
 			return nil, false, errAbandoned
 		}
-
-		estTokens := tokens.Estimate(req.System, req.Prompt)
-		worst := r.worstCost(model, estTokens, req.MaxOutputTokens)
-		if !r.bud.reserve(ctx, worst) {
-			r.Drain()
-			return nil, false, errAbandoned
-		}
-		var permit Permit
-		if r.opts.Pacer != nil {
-			permit, err = r.opts.Pacer.Acquire(ctx, model.ID, estTokens)
-			if err != nil {
-				r.bud.settle(worst, 0)
-				if errors.Is(err, ErrQuotaExhausted) {
-					return nil, false, err
-				}
-				if ctx.Err() != nil {
-					return nil, false, errAbandoned
-				}
-				return nil, false, &Error{Class: ClassFatal, Message: err.Error(), Err: err}
-			}
-		}
-		abandon := r.sem.acquire(ctx) != nil
-		if !abandon && r.draining() && it.attempt == 0 && waits == 0 {
-			// Drain came while this item waited for its turn: it has not
-			// started, so it is left for the next run.
-			r.sem.release()
-			abandon = true
-		}
-		if abandon {
-			r.bud.settle(worst, 0)
-			if permit != nil {
-				permit.Cancel()
-			}
-			return nil, false, errAbandoned
+		slot, err := r.acquireSlot(ctx, model, req, first)
+		if err != nil {
+			return nil, false, err
 		}
 		start := r.clock.Now()
 		resp, callErr := r.opts.Provider.Generate(ctx, req)
 		latency := r.clock.Now().Sub(start)
-		r.sem.release()
 		r.stats.latency.observe(latency)
+		cost := r.account(it, model, resp, callErr)
+		cancelled := ctx.Err() != nil
+		pe := slot.release(r, cost, resp, callErr, cancelled, latency)
 
-		var cost float64
-		if callErr == nil {
-			cost = r.cost(model.ID, resp.Usage)
-			r.stats.addUsage(resp.Usage, cost)
-			it.rec.Usage = it.rec.Usage.Add(resp.Usage)
-			it.rec.Cost += cost
-			if u := resp.Usage; u.CachedTokens > 0 && r.opts.Price != nil {
-				pr := r.opts.Price(model)
-				// dollars = tokens × price per 1e6 tokens; nano-dollars ×1e9.
-				r.stats.savedNano.Add(int64(float64(u.CachedTokens) * (pr.InputPerM - pr.CachedPerM) * 1e3))
-			}
-		}
-		r.bud.settle(worst, cost)
 		if callErr == nil {
 			it.markAnswered(key)
-		}
-		if callErr == nil && r.opts.Store != nil {
-			// First, and even while the run is being cancelled: a reply
-			// that was paid for is answered from the store next time.
-			if err := r.opts.Store.PutResponse(context.WithoutCancel(ctx), key, resp); err != nil {
-				r.fail(err)
-			}
-		}
-
-		if ctx.Err() != nil {
-			if permit != nil {
-				if callErr == nil { // it was made and paid for: it counts
-					permit.Done(resp.Usage.PromptTokens, latency)
-				} else {
-					permit.Cancel()
+			if r.opts.Store != nil {
+				// First, and even while the run is being cancelled: a reply
+				// that was paid for is answered from the store next time.
+				if err := r.opts.Store.PutResponse(context.WithoutCancel(ctx), key, resp); err != nil {
+					r.fail(err)
 				}
 			}
+		}
+		if cancelled {
 			if callErr == nil {
 				r.journal(context.WithoutCancel(ctx), it, model, req, key, resp, nil, cost, latency, false)
 			}
 			return nil, false, errAbandoned
 		}
-		pe := asError(callErr)
 		if pe != nil && pe.Class == ClassRateLimit {
 			r.stats.rateLimited.Add(1)
-			if permit != nil {
-				permit.RateLimited(pe)
-			}
 			r.emit(Event{Kind: EventCooldown, Step: it.step.Name, Item: it.rec.ID, Model: model.ID, Delay: pe.RetryDelay, Message: pe.Message})
 			if waits >= maxRateLimitWaits {
 				return nil, false, &Error{Class: ClassTransient, Status: pe.Status, Message: "still rate limited after many waits: " + pe.Message}
@@ -135,13 +82,6 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 			}
 			continue
 		}
-		if permit != nil {
-			prompt := 0
-			if resp != nil {
-				prompt = resp.Usage.PromptTokens
-			}
-			permit.Done(prompt, latency)
-		}
 		if callErr != nil && pe != nil && pe.CacheGone && r.opts.Caches != nil && it.step.Cache != nil {
 			r.opts.Caches.Gone(ctx, it.step.Cache, model.ID, req.CachedContent)
 			if waits < maxRateLimitWaits {
@@ -151,6 +91,103 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 		r.journal(ctx, it, model, req, key, resp, callErr, cost, latency, false)
 		return resp, false, callErr
 	}
+}
+
+// callSlot is one call's claim on the run's shared resources: the
+// budget's reservation of the call's worst case, the pacer's permit for
+// the model and a worker of the semaphore. acquireSlot takes all three or
+// none; release gives every one back, once, in one place.
+type callSlot struct {
+	worst  float64 // reserved from the budget
+	permit Permit  // nil without a pacer
+}
+
+// acquireSlot takes, in order, the budget reservation, the pacer's permit
+// and a worker. On failure it has given back what it took: errAbandoned
+// when the run is draining (and first says the item has not started yet),
+// cancelled or out of budget; the pacer's error otherwise.
+func (r *Runner) acquireSlot(ctx context.Context, model *interp.Model, req *Request, first bool) (callSlot, error) {
+	estTokens := tokens.Estimate(req.System, req.Prompt)
+	s := callSlot{worst: r.worstCost(model, estTokens, req.MaxOutputTokens)}
+	if !r.bud.reserve(ctx, s.worst) {
+		r.Drain()
+		return callSlot{}, errAbandoned
+	}
+	if r.opts.Pacer != nil {
+		p, err := r.opts.Pacer.Acquire(ctx, model.ID, estTokens)
+		if err != nil {
+			r.bud.settle(s.worst, 0)
+			if errors.Is(err, ErrQuotaExhausted) {
+				return callSlot{}, err
+			}
+			if ctx.Err() != nil {
+				return callSlot{}, errAbandoned
+			}
+			return callSlot{}, &Error{Class: ClassFatal, Message: err.Error(), Err: err}
+		}
+		s.permit = p
+	}
+	abandon := r.sem.acquire(ctx) != nil
+	if !abandon && first && r.draining() {
+		// Drain came while this item waited for its turn: it has not
+		// started, so it is left for the next run.
+		r.sem.release()
+		abandon = true
+	}
+	if abandon {
+		r.bud.settle(s.worst, 0)
+		if s.permit != nil {
+			s.permit.Cancel()
+		}
+		return callSlot{}, errAbandoned
+	}
+	return s, nil
+}
+
+// release ends the slot once the call has returned: the worker goes back,
+// the budget is settled at what the call cost, and the permit is closed
+// as the call ended — cancelled (the run was cancelled and the call
+// failed), rate limited (a 429) or done (the server counted its prompt;
+// a reply that came during cancellation was paid for and counts). It
+// returns the call's error as an *Error, if it is one.
+func (s callSlot) release(r *Runner, cost float64, resp *Response, callErr error, cancelled bool, latency time.Duration) *Error {
+	r.sem.release()
+	r.bud.settle(s.worst, cost)
+	pe := asError(callErr)
+	if s.permit == nil {
+		return pe
+	}
+	switch {
+	case cancelled && callErr != nil:
+		s.permit.Cancel()
+	case !cancelled && pe != nil && pe.Class == ClassRateLimit:
+		s.permit.RateLimited(pe)
+	default:
+		prompt := 0
+		if resp != nil {
+			prompt = resp.Usage.PromptTokens
+		}
+		s.permit.Done(prompt, latency)
+	}
+	return pe
+}
+
+// account books a call's usage and cost on the item and the run's stats,
+// and returns the cost (0 for a failed call).
+func (r *Runner) account(it *itemRun, model *interp.Model, resp *Response, callErr error) float64 {
+	if callErr != nil {
+		return 0
+	}
+	cost := r.cost(model.ID, resp.Usage)
+	r.stats.addUsage(resp.Usage, cost)
+	it.rec.Usage = it.rec.Usage.Add(resp.Usage)
+	it.rec.Cost += cost
+	if u := resp.Usage; u.CachedTokens > 0 && r.opts.Price != nil {
+		pr := r.opts.Price(model)
+		// dollars = tokens × price per 1e6 tokens; nano-dollars ×1e9.
+		r.stats.savedNano.Add(int64(float64(u.CachedTokens) * (pr.InputPerM - pr.CachedPerM) * 1e3))
+	}
+	return cost
 }
 
 // markAnswered records that the item got a reply for key.

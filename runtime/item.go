@@ -44,74 +44,123 @@ type itemRun struct {
 	answered map[string]bool
 	// fresh skips the response cache for the whole item (--retry-failed).
 	fresh bool
+	// started: the item got past resume and counts as in flight.
+	started bool
 }
 
 // process takes one record through one step to a terminal state. It
 // reports false when the item was abandoned (draining, cancelled, budget).
 func (r *Runner) process(ctx context.Context, st *stage, rec *Record) bool {
+	it, e := r.run(ctx, st, rec)
+	ok := r.finish(ctx, st, it, e)
+	if it != nil && it.started {
+		r.stats.inFlight.Add(-1)
+	}
+	return ok
+}
+
+// end is how an item's run through a step ended: the one value its one
+// terminal exit, finish, acts on.
+type end struct {
+	kind endKind
+	// endFailed: the failure's class and message; endSkipped: who skipped.
+	class Class
+	msg   string
+	// endOK: the model that answered, the parsed output, the reply and
+	// whether it came from the response cache.
+	model *interp.Model
+	out   any
+	resp  *Response
+	hit   bool
+}
+
+type endKind uint8
+
+const (
+	endAbandoned endKind = iota // not terminal: the item resumes on the next run
+	endResumed                  // terminal already: delivered from the store
+	endSkipped                  // where or a middleware skipped it
+	endOK                       // answered and valid
+	endFailed                   // failed, with a class and a message
+)
+
+func failedEnd(class Class, msg string) end { return end{kind: endFailed, class: class, msg: msg} }
+
+// finish is an item's one terminal exit: it succeeds, fails or is skipped
+// here and nowhere else. It reports false for an abandoned item.
+func (r *Runner) finish(ctx context.Context, st *stage, it *itemRun, e end) bool {
+	switch e.kind {
+	case endAbandoned:
+		return false
+	case endSkipped:
+		r.stats.skipped.Add(1)
+		r.emit(Event{Kind: EventItemSkipped, Step: it.step.Name, Item: it.rec.ID, Message: e.msg})
+	case endOK:
+		r.succeed(ctx, st, it, e.model, e.out, e.resp, e.hit)
+	case endFailed:
+		r.finishFailed(ctx, st, it, e.class, e.msg)
+	}
+	return true
+}
+
+// run takes a record through where, the Before middleware, resume and the
+// templates to the attempts, and says how it ended; finish acts on that.
+func (r *Runner) run(ctx context.Context, st *stage, rec *Record) (*itemRun, end) {
 	p := r.plan.Load() // items run under the plan in force when they start
 	step := p.steps[st.name]
 	if step == nil {
-		return false
+		return nil, end{kind: endAbandoned}
 	}
 	rec.Step, rec.Plan = step.Name, p.version
 	rec.Failed, rec.Failure, rec.Cached = false, nil, false
 	rec.Attempts, rec.Usage, rec.Cost, rec.Model, rec.Rung = 0, Usage{}, 0, "", 0
 
+	it := &itemRun{step: step, rec: rec}
 	env := recordEnv(rec)
 	if step.Where != nil {
 		keep, err := step.Where.EvalBool(env)
 		if err != nil {
-			r.finishFailed(ctx, st, &itemRun{step: step, rec: rec}, ClassFatal, "where: "+err.Error())
-			return true
+			return it, failedEnd(ClassFatal, "where: "+err.Error())
 		}
 		if !keep {
-			r.stats.skipped.Add(1)
-			r.emit(Event{Kind: EventItemSkipped, Step: step.Name, Item: rec.ID})
-			return true
+			return it, end{kind: endSkipped}
 		}
 	}
 	for _, mw := range r.opts.Middleware {
 		skip, err := mw.Before(ctx, step.Name, rec)
 		if err != nil {
-			r.finishFailed(ctx, st, &itemRun{step: step, rec: rec}, ClassFatal, "middleware: "+err.Error())
-			return true
+			return it, failedEnd(ClassFatal, "middleware: "+err.Error())
 		}
 		if skip {
-			r.stats.skipped.Add(1)
-			r.emit(Event{Kind: EventItemSkipped, Step: step.Name, Item: rec.ID, Message: "middleware"})
-			return true
+			return it, end{kind: endSkipped, msg: "middleware"}
 		}
 	}
-	var input string
 	if r.opts.Store != nil {
-		input = inputHash(rec)
+		it.input = inputHash(rec)
 	}
-	resumed := r.resume(ctx, st, step, rec, input)
+	resumed := r.resume(ctx, st, step, rec, it.input)
 	switch resumed {
 	case resumeDone:
-		return true
+		return it, end{kind: endResumed}
 	case resumeAbandon:
-		return false
+		return it, end{kind: endAbandoned}
 	}
 
 	r.stats.inFlight.Add(1)
-	defer r.stats.inFlight.Add(-1)
+	it.started = true
 	r.emit(Event{Kind: EventItemStarted, Step: step.Name, Item: rec.ID, Plan: p.version})
 
-	it := &itemRun{step: step, rec: rec, env: env, input: input, fresh: resumed == resumeRetry}
+	it.env, it.fresh = env, resumed == resumeRetry
 	var err error
 	if it.prompt, err = step.Prompt.Render(env); err != nil {
-		r.finishFailed(ctx, st, it, ClassFatal, "prompt: "+err.Error())
-		return true
+		return it, failedEnd(ClassFatal, "prompt: "+err.Error())
 	}
 	if step.System != nil {
 		if it.system, err = step.System.Render(env); err != nil {
-			r.finishFailed(ctx, st, it, ClassFatal, "system: "+err.Error())
-			return true
+			return it, failedEnd(ClassFatal, "system: "+err.Error())
 		}
 	}
-	return r.attempts(ctx, st, it)
+	return it, r.attempts(ctx, it)
 }
 
 // recordEnv is what expressions and templates see for a record.
@@ -127,27 +176,25 @@ func recordEnv(rec *Record) map[string]any {
 
 // attempts is the item state machine: call, parse, check; retry, climb or
 // give up, until the item is terminal or abandoned.
-func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) bool {
+func (r *Runner) attempts(ctx context.Context, it *itemRun) end {
 	step := it.step
 	var lastClass Class
 	var lastMsg string
 	for {
 		if it.attempt >= step.Retry.Attempts {
-			r.finishFailed(ctx, st, it, lastClass, fmt.Sprintf("gave up after %d attempts: %s", it.attempt, lastMsg))
-			return true
+			return failedEnd(lastClass, fmt.Sprintf("gave up after %d attempts: %s", it.attempt, lastMsg))
 		}
 		model := step.Models[it.rung]
 		resp, hit, err := r.callOnce(ctx, it, model)
 		if errors.Is(err, errAbandoned) {
-			return false
+			return end{kind: endAbandoned}
 		}
 		if errors.Is(err, ErrQuotaExhausted) {
 			if it.rung < len(step.Models)-1 {
 				r.escalate(it, "daily quota exhausted")
 				continue
 			}
-			r.finishFailed(ctx, st, it, ClassRateLimit, fmt.Sprintf("daily quota of %s exhausted and no stronger rung to climb to", model.ID))
-			return true
+			return failedEnd(ClassRateLimit, fmt.Sprintf("daily quota of %s exhausted and no stronger rung to climb to", model.ID))
 		}
 		it.attempt++
 		r.stats.attempts.Add(1)
@@ -160,8 +207,7 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) bool {
 			ae := r.attemptError(it, model, class, msg, nil)
 			lastClass, lastMsg = class, msg
 			if class == ClassFatal {
-				r.finishFailed(ctx, st, it, class, msg)
-				return true
+				return failedEnd(class, msg)
 			}
 			// Transient: same rung, after a backoff that honours the server.
 			it.transN++
@@ -171,32 +217,28 @@ func (r *Runner) attempts(ctx context.Context, st *stage, it *itemRun) bool {
 			r.retrying(ctx, it, ae)
 			d := r.jitter(it.transN, step.Retry.BackoffMin, step.Retry.BackoffMax, serverDelay(err))
 			if serr := sleep(ctx, r.clock, d); serr != nil {
-				return false
+				return end{kind: endAbandoned}
 			}
 			continue
 		}
 		it.transN = 0
 		it.last = resp.Text
-		out, failed, passed, class, msg := r.validate(step, it.env, resp.Text)
-		if class < 0 {
-			r.succeed(ctx, st, it, model, out, resp, hit)
-			return true
+		v := r.validate(step, it.env, resp.Text)
+		if v.ok() {
+			return end{kind: endOK, model: model, out: v.out, resp: resp, hit: hit}
 		}
-		ae := r.attemptError(it, model, class, msg, failed)
-		lastClass, lastMsg = class, msg
+		ae := r.attemptError(it, model, v.class, v.msg, v.failed)
+		lastClass, lastMsg = v.class, v.msg
 		if it.attempt >= step.Retry.Attempts {
 			continue // out of attempts: the loop's head fails the item
 		}
 		r.retrying(ctx, it, ae)
 		it.onRung++
 		if it.onRung >= step.Retry.EscalateAfter && it.rung < len(step.Models)-1 {
-			r.escalate(it, msg)
+			r.escalate(it, v.msg)
 		}
-		{
-			if ferr := r.renderFeedback(it, failed, passed); ferr != nil {
-				r.finishFailed(ctx, st, it, ClassFatal, "feedback: "+ferr.Error())
-				return true
-			}
+		if ferr := r.renderFeedback(it, v.failed, v.passed); ferr != nil {
+			return failedEnd(ClassFatal, "feedback: "+ferr.Error())
 		}
 	}
 }
@@ -233,39 +275,50 @@ func (r *Runner) retrying(ctx context.Context, it *itemRun, ae AttemptError) {
 	}
 }
 
-// validate parses a reply and runs the checks. class < 0 means it passed.
-func (r *Runner) validate(step *interp.Step, env map[string]any, text string) (out any, failed []interp.FieldError, passed []string, class Class, msg string) {
+// verdict is what validate found in a reply.
+type verdict struct {
+	out    any                 // the parsed output (the text for a text step); nil when it does not parse
+	failed []interp.FieldError // what failed; empty when the reply passed
+	passed []string            // top-level fields that parsed and passed every check
+	class  Class               // when failed: ClassInvalidOutput or ClassCheckFailed
+	msg    string              // when failed: the failures in one line
+}
+
+// ok reports whether the reply passed.
+func (v *verdict) ok() bool { return len(v.failed) == 0 }
+
+// validate parses a reply and runs the checks.
+func (r *Runner) validate(step *interp.Step, env map[string]any, text string) verdict {
 	textv := any(text) // boxed once, for out and for the checks' env
-	out = textv
+	v := verdict{out: textv}
 	if step.Output != nil {
 		reply, err := step.Output.ParseReply(text)
 		if err != nil {
-			return nil, []interp.FieldError{{Field: "reply", Message: err.Error()}}, nil, ClassInvalidOutput, err.Error()
+			return verdict{failed: []interp.FieldError{{Field: "reply", Message: err.Error()}}, class: ClassInvalidOutput, msg: err.Error()}
 		}
 		if reply.Recovered {
 			r.stats.recovered.Add(1)
 		}
 		if len(reply.Failed) > 0 {
-			return nil, reply.Failed, reply.Passed, ClassInvalidOutput, describeFields(reply.Failed)
+			return verdict{failed: reply.Failed, passed: reply.Passed, class: ClassInvalidOutput, msg: describeFields(reply.Failed)}
 		}
-		out = reply.Value
-		passed = reply.Passed
+		v.out, v.passed = reply.Value, reply.Passed
 	}
 	if len(step.Checks) == 0 {
-		return out, nil, passed, -1, ""
+		return v
 	}
 	// The checks see the item's own env plus output and text, added here
 	// and removed before returning: copying env cost a map per attempt.
 	// output and text are reserved names, so nothing is overwritten.
-	env[interp.VarOutput] = out
+	env[interp.VarOutput] = v.out
 	env[interp.VarText] = textv
 	defer func() {
 		delete(env, interp.VarOutput)
 		delete(env, interp.VarText)
 	}()
-	cenv := env
+	var failed []interp.FieldError
 	for _, c := range step.Checks {
-		ok, err := c.Expr.EvalBool(cenv)
+		ok, err := c.Expr.EvalBool(env)
 		field := c.Field
 		if field == "" {
 			field = "output"
@@ -277,19 +330,19 @@ func (r *Runner) validate(step *interp.Step, env map[string]any, text string) (o
 		}
 	}
 	if len(failed) == 0 {
-		return out, nil, passed, -1, ""
+		return v
 	}
 	bad := map[string]bool{}
 	for _, f := range failed {
 		bad[f.Field] = true
 	}
-	kept := passed[:0:0]
-	for _, p := range passed {
+	kept := v.passed[:0:0]
+	for _, p := range v.passed {
 		if !bad[p] {
 			kept = append(kept, p)
 		}
 	}
-	return out, failed, kept, ClassCheckFailed, describeFields(failed)
+	return verdict{out: v.out, failed: failed, passed: kept, class: ClassCheckFailed, msg: describeFields(failed)}
 }
 
 func describeFields(fs []interp.FieldError) string {
