@@ -440,9 +440,13 @@ func TestBatchSameAnswersAsOnline(t *testing.T) {
 	invalid := 0
 	for _, r := range end.Dest.InlinedResponses {
 		want := online[r.Metadata["key"]]
-		if r.Response.Text() != want.Text() || r.Response.UsageMetadata.CandidatesTokenCount != want.UsageMetadata.CandidatesTokenCount ||
-			r.Response.UsageMetadata.PromptTokenCount != want.UsageMetadata.PromptTokenCount {
-			t.Errorf("%s: batch %q, online %q", r.Metadata["key"], r.Response.Text(), want.Text())
+		bu, ou := r.Response.UsageMetadata, want.UsageMetadata
+		if r.Response.Text() != want.Text() || bu.CandidatesTokenCount != ou.CandidatesTokenCount ||
+			bu.PromptTokenCount != ou.PromptTokenCount || bu.ThoughtsTokenCount != ou.ThoughtsTokenCount {
+			t.Errorf("%s: batch %q %+v, online %q %+v", r.Metadata["key"], r.Response.Text(), bu, want.Text(), ou)
+		}
+		if bu.ThoughtsTokenCount == 0 {
+			t.Errorf("%s: no thinking tokens from a thinking model", r.Metadata["key"])
 		}
 		if json.Valid([]byte(r.Response.Text())) == false {
 			invalid++

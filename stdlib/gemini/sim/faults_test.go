@@ -54,6 +54,12 @@ func TestFaultReset(t *testing.T) {
 	s := startSim(t, func(c *Config) { c.Fail = map[string]float64{FaultReset: 1} })
 	_, err := generate(t, newClient(t, s), flash, "hello", nil)
 	transportError(t, err)
+	// The client sees the reset before the handler returns and counts it:
+	// wait for the count rather than race it.
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Stats().Status["reset"] != 1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	if st := s.Stats(); st.Status["reset"] != 1 {
 		t.Errorf("status counts %v", st.Status)
 	}
