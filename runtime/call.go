@@ -46,6 +46,17 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 		cancelled := ctx.Err() != nil
 		pe := slot.release(r, cost, resp, callErr, cancelled, latency)
 
+		if len(r.opts.Observers) > 0 { // &u escapes: skip the allocation when nobody listens
+			ev := Event{Kind: EventCallFinished, Step: it.step.Name, Item: it.rec.ID, Model: model.ID,
+				Class: "ok", Cost: cost, Delay: latency}
+			if callErr != nil {
+				ev.Class = ClassOf(callErr).String()
+			} else {
+				u := resp.Usage
+				ev.Usage = &u
+			}
+			r.emit(ev)
+		}
 		if callErr == nil {
 			it.markAnswered(key)
 			if r.opts.Store != nil {
@@ -347,6 +358,7 @@ func (r *Runner) journal(ctx context.Context, it *itemRun, model *interp.Model, 
 	a := &Attempt{
 		RunID: r.runID, Step: it.step.Name, Item: it.rec.ID, Attempt: it.attempt + 1,
 		Rung: it.rung, Model: model.ID, RequestKey: key, Prompt: req.Prompt,
+		System: req.System, Cache: req.CachedContent, Feedback: it.feedback,
 		Status: "ok", Cost: cost, Latency: latency, Cached: cached, At: r.clock.Now(),
 	}
 	if resp != nil {

@@ -26,6 +26,12 @@ const (
 	EventReloadApplied   EventKind = "reload_applied"
 	EventReloadRejected  EventKind = "reload_rejected"
 	EventRunFinished     EventKind = "run_finished"
+	// EventCallFinished follows every call to a provider (not answers from
+	// the response cache): Model, Class ("ok" or the error's class), Usage
+	// and Cost when it returned a reply, Delay its latency. Whether the
+	// reply then passes parse and checks is told by attempt_failed or the
+	// item's terminal event.
+	EventCallFinished EventKind = "call_finished"
 )
 
 // Event is one entry of the event stream. Which fields are set depends on

@@ -48,6 +48,14 @@ func (q QuotaPacer) Stats(model string) ModelStats {
 		RPMLimit:    s.Limits.RPM,
 		Rate:        float64(s.SentPerWindow) * per,
 		Concurrency: s.Concurrency,
+		InFlight:    s.InFlight,
+
+		SentPerWindow:   s.SentPerWindow,
+		TokensPerWindow: s.TokensPerWindow,
+		TPMLimit:        s.Limits.TPM,
+		DayUsed:         s.DayUsed,
+		RPDLimit:        s.Limits.RPD,
+		Window:          q.Window,
 	}
 }
 

@@ -112,6 +112,7 @@ type Runner struct {
 	drainOnce sync.Once
 	drainCh   chan struct{} // closed: take no new items
 	runID     int64
+	liveRunID atomic.Int64 // runID, for RunID from other goroutines
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -234,6 +235,10 @@ func (r *Runner) Stats() Stats {
 // Workers is the current concurrency limit.
 func (r *Runner) Workers() int { return int(r.workers.Load()) }
 
+// RunID is the run's id in the store: 0 before Run has recorded it, or
+// without a store. Safe to call from any goroutine.
+func (r *Runner) RunID() int64 { return r.liveRunID.Load() }
+
 // SetWorkers changes how many calls may be in flight at once, while running.
 func (r *Runner) SetWorkers(n int) {
 	n = max(1, min(n, MaxWorkers))
@@ -317,6 +322,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 			return nil, fmt.Errorf("starting run: %w", err)
 		}
 		r.runID = id
+		r.liveRunID.Store(id)
 	}
 	r.emit(Event{Kind: EventRunStarted, Plan: p.version})
 

@@ -61,6 +61,19 @@ type ModelStats struct {
 	RPMLimit    int     `json:"rpm_limit"`
 	Rate        float64 `json:"rate_per_min"` // achieved over the last minute
 	Concurrency int     `json:"concurrency"`
+	InFlight    int     `json:"in_flight"`
+
+	// The quota window's use against each limit, for utilization figures
+	// (the web view, metrics): calls and input tokens over the last quota
+	// window (a minute, or the compressed window), calls today. A limit of
+	// 0 is none.
+	SentPerWindow   int64 `json:"sent_per_window"`
+	TokensPerWindow int64 `json:"tokens_per_window"`
+	TPMLimit        int   `json:"tpm_limit"`
+	DayUsed         int   `json:"day_used"`
+	RPDLimit        int   `json:"rpd_limit"`
+	// Window is the quota window the limits are per (0: a minute).
+	Window time.Duration `json:"window_ns,omitempty"`
 }
 
 // counters is the live, lock-light form of Stats.

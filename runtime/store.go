@@ -76,15 +76,20 @@ type Attempt struct {
 	Rung       int
 	Model      string
 	RequestKey string
-	Prompt     string
-	Reply      string
-	Status     string // "ok", or the failure class
-	Error      string
-	Usage      Usage
-	Cost       float64
-	Latency    time.Duration
-	Cached     bool
-	At         time.Time
+	// Prompt is the user turn as sent: the rendered prompt, then the
+	// feedback of a retry after a blank line (Feedback holds that part).
+	Prompt   string
+	System   string // the system instruction sent with the call, if any
+	Cache    string // the context cache the call named, if any
+	Feedback string // the feedback appended to Prompt on a retry
+	Reply    string
+	Status   string // "ok", or the failure class
+	Error    string
+	Usage    Usage
+	Cost     float64
+	Latency  time.Duration
+	Cached   bool
+	At       time.Time
 	// Job is the batch job that answered the attempt ("batches/…"); ""
 	// for an online call.
 	Job string

@@ -10,14 +10,18 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/llmpipe/llmpipe"
 	"github.com/llmpipe/llmpipe/cmd/llmpipe/internal/watch"
+	"github.com/llmpipe/llmpipe/runtime"
 	"github.com/llmpipe/llmpipe/runtime/pipetest"
 	"github.com/llmpipe/llmpipe/stdlib/gemini"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
+	"github.com/llmpipe/llmpipe/stdlib/store"
+	"github.com/llmpipe/llmpipe/stdlib/web"
 )
 
 const defaultSample = 20
@@ -52,6 +56,7 @@ Examples:
 	rf.simCfg = sim.DefaultConfig()
 	rf.simCfg.ItemSuccesses = false // per-item counts would grow with the source
 	addDevFlags(fs, &rf)
+	addViewFlags(fs, &rf.view, false)
 	sample := fs.Int("sample", defaultSample, "run the first `N` items of each source each round")
 	pos, code, ok := parseArgs(env, fs, args)
 	if !ok {
@@ -66,6 +71,10 @@ Examples:
 		return exitUsage
 	}
 	rf.opts.Limit = *sample
+	if rf.view.ui.on && rf.opts.NoStore {
+		env.errorf("dev: --ui shows the run store: it cannot be used with --no-store")
+		return exitUsage
+	}
 	opts, closeObs, err := rf.options(args)
 	if err != nil {
 		env.errorf("%v", err)
@@ -91,7 +100,8 @@ Examples:
 		}
 		opts.Sim, opts.SimConfig = false, nil
 	}
-	d := &devLoop{env: env, path: pos[0], opts: opts}
+	d := &devLoop{env: env, path: pos[0], opts: opts, vf: &rf.view}
+	defer func() { d.view.stop() }()
 	return d.run(ctx)
 }
 
@@ -121,6 +131,10 @@ type devLoop struct {
 	rounds int       // rounds started
 	last   *devRound // the last round that finished, for the diff
 	good   *llmpipe.Pipeline
+
+	vf   *viewFlags
+	view *liveView                   // the web view, once started (--ui)
+	cur  atomic.Pointer[llmpipe.Run] // the round running or last run, for the view
 }
 
 // roundResult is what a round's goroutine hands back.
@@ -189,6 +203,7 @@ func (d *devLoop) run(ctx context.Context) int {
 
 	var cur *activeRound
 	start := func() {
+		d.startView(ctx)
 		d.rounds++
 		rctx, cancel := context.WithCancel(ctx)
 		cur = &activeRound{n: d.rounds, cancel: cancel, done: make(chan roundResult, 1)}
@@ -255,6 +270,48 @@ func (d *devLoop) run(ctx context.Context) int {
 	}
 }
 
+// startView starts the web view (--ui) the first time a good version of the
+// pipeline is about to run, creating the store if this is its first use.
+func (d *devLoop) startView(ctx context.Context) {
+	if !d.vf.ui.on || d.view != nil || d.good == nil {
+		return
+	}
+	path := d.opts.StorePath
+	if path == "" {
+		path = d.good.DefaultStorePath()
+	}
+	if _, err := os.Stat(path); err != nil {
+		s, err := store.Open(ctx, path, store.Options{}) // creates and migrates it
+		if err != nil {
+			d.env.errorf("web view: %v", err)
+			d.vf.ui.on = false
+			return
+		}
+		s.Close()
+	}
+	ln, err := listenView(d.env, d.vf)
+	if err == nil {
+		d.view, err = startView(ctx, d.env, ln, d.good, path, web.Options{
+			Stats: func() runtime.Stats {
+				if r := d.cur.Load(); r != nil {
+					return r.Runner.Stats()
+				}
+				return runtime.Stats{Total: -1}
+			},
+			RunID: func() int64 {
+				if r := d.cur.Load(); r != nil {
+					return r.Runner.RunID()
+				}
+				return 0
+			},
+		})
+	}
+	if err != nil {
+		d.env.errorf("%v", err)
+		d.vf.ui.on = false
+	}
+}
+
 // watchList is the pipeline file and, once it has checked clean, every
 // file the last good version reads.
 func (d *devLoop) watchList() []string {
@@ -277,6 +334,7 @@ func (d *devLoop) runRound(ctx context.Context, p *llmpipe.Pipeline, n int) (*de
 	if err != nil {
 		return nil, err
 	}
+	d.cur.Store(r)
 	sum, err := r.Wait(ctx)
 	if sum == nil {
 		return nil, err

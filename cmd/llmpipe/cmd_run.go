@@ -6,9 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +20,8 @@ import (
 	"github.com/llmpipe/llmpipe/runtime"
 	"github.com/llmpipe/llmpipe/stdlib/eventlog"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
+	"github.com/llmpipe/llmpipe/stdlib/metrics"
+	"github.com/llmpipe/llmpipe/stdlib/web"
 )
 
 // runFlags are the flags shared by run and dev. The flags that set a run
@@ -30,6 +34,7 @@ type runFlags struct {
 	summary string
 	quiet   bool
 	watch   bool // run only: apply saves of the file to the running run
+	view    viewFlags
 }
 
 func cmdRun(ctx context.Context, env *cmdEnv, args []string) int {
@@ -67,16 +72,21 @@ is refused until the run ends.`)
 	rf.simCfg.ItemSuccesses = false // per-item counts would grow with the source
 	addRunFlags(fs, &rf)
 	fs.BoolVar(&rf.watch, "watch", false, "apply each save of the file to the running run (see above)")
+	addViewFlags(fs, &rf.view, true)
 	p, code, ok := pipelineArg(env, fs, args)
 	if !ok {
 		return code
+	}
+	if rf.view.ui.on && rf.opts.NoStore {
+		env.errorf("run: --ui shows the run store: it cannot be used with --no-store")
+		return exitUsage
 	}
 	opts, closeObs, err := rf.options(args)
 	if err != nil {
 		env.errorf("%v", err)
 		return exitError
 	}
-	sum, err := runLive(ctx, env, p, opts, rf.quiet, rf.watch)
+	sum, err := runLive(ctx, env, p, opts, rf.quiet, rf.watch, &rf.view)
 	if cerr := closeObs(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -165,13 +175,56 @@ func (rf *runFlags) options(args []string) (llmpipe.RunOptions, func() error, er
 }
 
 // runLive runs p with two-phase Ctrl-C and a progress display; with
-// watchFile it also applies saves of the pipeline file to the running run.
-func runLive(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, opts llmpipe.RunOptions, quiet, watchFile bool) (*runtime.Summary, error) {
+// watchFile it also applies saves of the pipeline file to the running run;
+// with vf it also serves the web view (--ui) and the metrics (--metrics).
+func runLive(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, opts llmpipe.RunOptions, quiet, watchFile bool, vf *viewFlags) (*runtime.Summary, error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
+	// Listen before starting, so a bad address fails before any call.
+	var (
+		uiLn, metricsLn net.Listener
+		met             *metrics.Run
+		err             error
+	)
+	if vf != nil && vf.ui.on {
+		if uiLn, err = listenView(env, vf); err != nil {
+			return nil, err
+		}
+	}
+	if vf != nil && vf.metrics != "" {
+		if metricsLn, err = listenMetrics(env, vf.metrics, vf.allowRemote); err != nil {
+			if uiLn != nil {
+				uiLn.Close()
+			}
+			return nil, err
+		}
+		met = metrics.NewRun()
+		opts.Observers = append(slices.Clip(opts.Observers), met)
+	}
 	r, err := p.Start(ctx, opts)
 	if err != nil {
+		for _, ln := range []net.Listener{uiLn, metricsLn} {
+			if ln != nil {
+				ln.Close()
+			}
+		}
 		return nil, err
+	}
+	var served sync.WaitGroup
+	mctx, stopServing := context.WithCancel(ctx)
+	defer served.Wait()
+	defer stopServing()
+	if met != nil {
+		met.Attach(r.Runner.Stats, r.Runner.Workers)
+		served.Go(func() { serveMetrics(mctx, env, metricsLn, met.Handler()) })
+	}
+	if uiLn != nil {
+		view, err := startView(ctx, env, uiLn, p, r.Store.Path(), web.Options{Stats: r.Runner.Stats,
+			RunID: r.Runner.RunID, Workers: r.Runner.Workers})
+		if err != nil {
+			env.errorf("%v", err)
+		}
+		defer view.stop()
 	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

@@ -59,6 +59,7 @@ func commands() []command {
 		{"plan", "show what a run would do: models, caches, quotas, cost break-even", cmdPlan},
 		{"status", "show what the run store holds for a pipeline", cmdStatus},
 		{"show", "show one item's history: every attempt, prompt, reply and cost", cmdShow},
+		{"serve", "serve a web view of the run store: runs, items, attempts", cmdServe},
 		{"sim", "run the Gemini simulator on a loopback port", cmdSim},
 		{"bench", "run the benchmark scenarios against the simulator", cmdBench},
 		{"lsp", "serve the Language Server Protocol to an editor", cmdLSP},

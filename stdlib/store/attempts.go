@@ -17,7 +17,7 @@ func (s *Store) LogAttempt(ctx context.Context, a *runtime.Attempt) error {
 	args := []any{runRef(a.RunID), a.Step, a.Item, a.Attempt, a.Rung, a.Model, a.RequestKey,
 		a.Prompt, a.Reply, a.Status, a.Error,
 		a.Usage.PromptTokens, a.Usage.OutputTokens, a.Usage.CachedTokens, a.Usage.ThinkingTokens,
-		a.Cost, int64(a.Latency), boolInt(a.Cached), nanos(a.At), a.Job}
+		a.Cost, int64(a.Latency), boolInt(a.Cached), nanos(a.At), a.Job, a.System, a.Cache, a.Feedback}
 	err := s.enqueue(ctx, &op{apply: func(t *txn) error {
 		_, err := t.exec(s.ws.attempt, args...)
 		return err

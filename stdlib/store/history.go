@@ -24,7 +24,8 @@ func (s *Store) History(ctx context.Context, item string) (*ItemHistory, error) 
 	}
 	h := &ItemHistory{Item: item}
 	err := s.query(ctx, `SELECT run_id, step, attempt, rung, model, request_key, prompt, reply, status, error,
-			prompt_tokens, output_tokens, cached_tokens, thinking_tokens, cost, latency_ns, cached, at, job
+			prompt_tokens, output_tokens, cached_tokens, thinking_tokens, cost, latency_ns, cached, at, job,
+			system, cache, feedback
 		FROM attempts WHERE item = ? ORDER BY id`, []any{item},
 		func(rows *sql.Rows) error {
 			var (
@@ -35,7 +36,7 @@ func (s *Store) History(ctx context.Context, item string) (*ItemHistory, error) 
 			u := &a.Usage
 			if err := rows.Scan(&runID, &a.Step, &a.Attempt, &a.Rung, &a.Model, &a.RequestKey, &a.Prompt,
 				&a.Reply, &a.Status, &a.Error, &u.PromptTokens, &u.OutputTokens, &u.CachedTokens,
-				&u.ThinkingTokens, &a.Cost, &latency, &a.Cached, &at, &a.Job); err != nil {
+				&u.ThinkingTokens, &a.Cost, &latency, &a.Cached, &at, &a.Job, &a.System, &a.Cache, &a.Feedback); err != nil {
 				return err
 			}
 			a.RunID, a.Latency, a.At = runID.Int64, time.Duration(latency), fromNanos(at)

@@ -100,6 +100,19 @@ PRAGMA application_id = 1819045232;
 `,
 	// v5: batch jobs (see batchJobsMigration).
 	batchJobsMigration,
+	// v6: indexes for the web view's item filters (query.go), so a page of
+	// items over a million results is an index range, never a scan: by
+	// outcome, by final rung, and (failed results only) by the name of the
+	// check that failed last, which is the expression failedCheckExpr.
+	// And the parts of an attempt's prompt, for the web view's item page.
+	`
+ALTER TABLE attempts ADD COLUMN system TEXT NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN cache TEXT NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN feedback TEXT NOT NULL DEFAULT '';
+CREATE INDEX results_by_outcome ON results(step, ok, item);
+CREATE INDEX results_by_rung ON results(step, rung, item);
+CREATE INDEX results_by_check ON results(step, json_extract(failure, '$.errors[#-1].fields[0].field'), item) WHERE ok = 0;
+`,
 }
 
 // ApplicationID is the PRAGMA application_id of every llmpipe store, set by

@@ -29,8 +29,8 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 				input = excluded.input`,
 		&w.attempt: `INSERT INTO attempts (run_id, step, item, attempt, rung, model, request_key,
 				prompt, reply, status, error, prompt_tokens, output_tokens, cached_tokens,
-				thinking_tokens, cost, latency_ns, cached, at, job)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+				thinking_tokens, cost, latency_ns, cached, at, job, system, cache, feedback)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		&w.response: `INSERT INTO responses (key, response, created) VALUES (?,?,?)
 			ON CONFLICT (key) DO UPDATE SET response = excluded.response, created = excluded.created`,
 	})
