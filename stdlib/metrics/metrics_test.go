@@ -125,7 +125,7 @@ func TestScrapeMatchesSummary(t *testing.T) {
 	met := metrics.NewRun()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	run, err := p.Start(ctx, llmpipe.RunOptions{Sim: true, SimConfig: &cfg, Observers: []runtime.Observer{met}})
+	run, err := p.Start(ctx, llmpipe.RunOptions{Sim: true, SimConfig: &cfg, Settings: runtime.Settings{Observers: []runtime.Observer{met}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe"
+	"github.com/llmpipe/llmpipe/runtime"
 	"github.com/llmpipe/llmpipe/stdlib/gemini"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
 	"github.com/llmpipe/llmpipe/stdlib/store"
@@ -84,7 +85,7 @@ func fixture(t *testing.T, n int) (*llmpipe.Pipeline, *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := p.Run(ctx, llmpipe.RunOptions{Provider: prov, Args: []string{"run", "main.llmp", "--api-key=" + secret}})
+	sum, err := p.Run(ctx, llmpipe.RunOptions{Provider: prov, Settings: runtime.Settings{Args: []string{"run", "main.llmp", "--api-key=" + secret}}})
 	if err != nil {
 		t.Fatal(err)
 	}
