@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/llmpipe/llmpipe/runtime/clock"
 )
 
 // backoffDelay is capped exponential backoff with "equal jitter": the n-th
@@ -31,27 +33,7 @@ func backoffDelay(n int, min, max, serverDelay time.Duration, rng *rand.Rand) ti
 	return d
 }
 
-// Clock is the time source of a run; tests inject a fake one.
-type Clock interface {
-	Now() time.Time
-	// After behaves like time.After.
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, c Clock, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	select {
-	case <-c.After(d):
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
+// sleep waits d on the run's clock or until ctx ends.
+func sleep(ctx context.Context, c clock.Clock, d time.Duration) error {
+	return clock.Sleep(ctx, c, d)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime/clock"
 	"github.com/llmpipe/llmpipe/runtime/quota"
 )
 
@@ -66,8 +67,8 @@ type Options struct {
 	// inline. New hands it the runner's event emitter.
 	Caches CacheManager
 
-	Clock Clock
-	Seed  uint64 // jitter; 0 picks one
+	Clock clock.Clock // nil: clock.Real
+	Seed  uint64      // jitter; 0 picks one
 }
 
 // Outcome says how a run ended.
@@ -101,7 +102,7 @@ type Summary struct {
 // called from other goroutines while Run runs.
 type Runner struct {
 	opts  Options
-	clock Clock
+	clock clock.Clock
 	stats *counters
 	bud   *budget
 	sem   *semaphore
@@ -152,9 +153,9 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 	if len(prog.Steps) == 0 {
 		return nil, errors.New("runtime: the pipeline has no steps")
 	}
-	clock := opts.Clock
-	if clock == nil {
-		clock = realClock{}
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.Real
 	}
 	seed := opts.Seed
 	if seed == 0 {
@@ -162,8 +163,8 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 	}
 	r := &Runner{
 		opts:    opts,
-		clock:   clock,
-		stats:   newCounters(clock.Now()),
+		clock:   clk,
+		stats:   newCounters(clk.Now()),
 		bud:     &budget{limit: prog.Config.Budget},
 		drainCh: make(chan struct{}),
 		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),

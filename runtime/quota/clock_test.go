@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/llmpipe/llmpipe/runtime/clock"
 )
 
 func TestFakeClockTimers(t *testing.T) {
@@ -57,7 +59,7 @@ func TestFakeClockTimers(t *testing.T) {
 func TestSleepWakesOnAdvance(t *testing.T) {
 	c := NewFakeClock(t0)
 	done := make(chan error, 1)
-	go func() { done <- Sleep(context.Background(), c, time.Minute) }()
+	go func() { done <- clock.Sleep(context.Background(), c, time.Minute) }()
 	eventually(t, "the sleeper", func() bool { return c.Timers() == 1 })
 	c.Advance(time.Minute)
 	select {
@@ -70,7 +72,7 @@ func TestSleepWakesOnAdvance(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { done <- Sleep(ctx, c, time.Hour) }()
+	go func() { done <- clock.Sleep(ctx, c, time.Hour) }()
 	eventually(t, "the sleeper", func() bool { return c.Timers() == 1 })
 	cancel()
 	select {

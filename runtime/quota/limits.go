@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/llmpipe/llmpipe/runtime/clock"
 )
 
 // Limits are one model's quotas. Zero means unlimited, except Concurrency,
@@ -19,7 +21,7 @@ type Limits struct {
 // Options configure a Limiter. The zero value is usable.
 type Options struct {
 	// Clock is the source of time; nil means the wall clock.
-	Clock Clock
+	Clock clock.Clock
 	// Window is the length of the "minute" the RPM and TPM limits count
 	// over; 0 means one minute. Benchmarks compress it.
 	Window time.Duration
@@ -40,7 +42,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Clock == nil {
-		o.Clock = Real
+		o.Clock = clock.Real
 	}
 	if o.Window <= 0 {
 		o.Window = time.Minute

@@ -3,6 +3,8 @@ package quota
 import (
 	"context"
 	"time"
+
+	"github.com/llmpipe/llmpipe/runtime/clock"
 )
 
 // waiter is one blocked Acquire. Waiters form a FIFO queue per model; only
@@ -10,7 +12,7 @@ import (
 // long queue costs one timer.
 type waiter struct {
 	wake       chan struct{} // capacity 1: a pending "look again"
-	timer      Timer         // created on first use, kept across reuse
+	timer      clock.Timer   // created on first use, kept across reuse
 	prev, next *waiter
 }
 

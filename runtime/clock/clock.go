@@ -1,12 +1,16 @@
-package quota
+// Package clock is the one time source of llmpipe's runtime: the runner
+// (latencies, backoff sleeps, event times) and the quota limiter (pacing
+// timers) both take a Clock, and production code passes Real. Tests run
+// under testing/synctest with Real, or hand in a fake of their own from a
+// _test.go file; no fake clock is compiled into the program.
+package clock
 
 import (
 	"context"
 	"time"
 )
 
-// Clock is the limiter's source of time. Tests inject a FakeClock (or run
-// under testing/synctest with the real one).
+// Clock is a source of time. Implementations are safe for concurrent use.
 type Clock interface {
 	Now() time.Time
 	// NewTimer returns a timer that sends on C after d.
@@ -36,16 +40,17 @@ func (t realTimer) C() <-chan time.Time   { return t.t.C }
 func (t realTimer) Reset(d time.Duration) { t.t.Reset(d) }
 func (t realTimer) Stop()                 { t.t.Stop() }
 
-// Sleep waits for d on c, or until ctx is done, whichever comes first.
+// Sleep waits for d on c, or until ctx is done, whichever comes first; it
+// then returns context.Cause(ctx).
 func Sleep(ctx context.Context, c Clock, d time.Duration) error {
 	if d <= 0 {
-		return ctx.Err()
+		return context.Cause(ctx)
 	}
 	t := c.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return context.Cause(ctx)
 	case <-t.C():
 		return nil
 	}

@@ -4,9 +4,12 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/llmpipe/llmpipe/runtime/clock"
 )
 
-// FakeClock is a Clock that moves only when told to. Timers fire, in order
+// FakeClock is a clock.Clock that moves only when told to, for tests that
+// step time by hand (most use testing/synctest instead). Timers fire, in order
 // of their deadlines, during Advance or Set. It is safe for concurrent use.
 type FakeClock struct {
 	mu     sync.Mutex
@@ -62,7 +65,7 @@ func (c *FakeClock) Timers() int {
 }
 
 // NewTimer returns a timer that fires once the clock reaches now+d.
-func (c *FakeClock) NewTimer(d time.Duration) Timer {
+func (c *FakeClock) NewTimer(d time.Duration) clock.Timer {
 	ft := &fakeTimer{c: c, ch: make(chan time.Time, 1)}
 	ft.Reset(d)
 	return ft
