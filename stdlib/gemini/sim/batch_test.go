@@ -609,6 +609,29 @@ func TestBatchRawShapes(t *testing.T) {
 	}
 }
 
+func TestFastLine(t *testing.T) {
+	for _, tc := range []struct {
+		line, key, req string
+		ok             bool
+	}{
+		{`{"key":"a","request":{"contents":[{"parts":[{"text":"x_y"}]}]}}`, "a", `{"contents":[{"parts":[{"text":"x_y"}]}]}`, true},
+		{` { "request" : {"x":[1,{"y":null}]} , "key" : 12 } `, "12", `{"x":[1,{"y":null}]}`, true},
+		{`{"key":"a","request":{"generation_config":{}}}`, "", "", false},
+		{`{"key":"a","request":{"p":{"first_name":1}}}`, "", "", false},
+		{`{"Key":"a","request":{}}`, "", "", false},
+		{`{"key":null,"request":{}}`, "", "", false},
+		{`{"key":"a"}`, "", "", false},
+		{`{"key":"a","request":[]}`, "", "", false},
+		{`{"key":"a","request":{}} x`, "", "", false},
+		{`{"key":"a","other":{"b_c":1},"request":{}}`, "a", `{}`, true},
+	} {
+		key, req, ok := fastLine([]byte(tc.line))
+		if ok != tc.ok || key != tc.key || string(req) != tc.req {
+			t.Errorf("fastLine(%s) = %q, %s, %v; want %q, %s, %v", tc.line, key, req, ok, tc.key, tc.req, tc.ok)
+		}
+	}
+}
+
 func TestCamel(t *testing.T) {
 	for in, want := range map[string]string{"input_config": "inputConfig", "file_name": "fileName", "fileName": "fileName", "a_b_c": "aBC", "_x": "_x"} {
 		if got := camel(in); got != want {
