@@ -107,7 +107,7 @@ func logTotals(t *testing.T, log []sim.LogEntry) (runtime.Usage, float64) {
 		}
 		cu := logUsage(e)
 		u = u.Add(cu)
-		cost += m.Cost(cu)
+		cost += m.Cost(cu).Dollars()
 	}
 	return u, cost
 }

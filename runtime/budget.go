@@ -20,15 +20,15 @@ var ErrBudgetExceeded = errors.New("budget exceeded")
 // nothing is reserved and it still does not fit is the budget exhausted.
 type budget struct {
 	mu        sync.Mutex
-	limit     float64 // 0: none
-	spent     float64
-	reserved  float64
+	limit     Money // 0: none
+	spent     Money
+	reserved  Money
 	inFlight  int
 	exhausted bool
 	settled   chan struct{} // closed and replaced whenever a call settles
 }
 
-func (b *budget) reserve(ctx context.Context, worst float64) bool {
+func (b *budget) reserve(ctx context.Context, worst Money) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for {
@@ -61,7 +61,7 @@ func (b *budget) reserve(ctx context.Context, worst float64) bool {
 	}
 }
 
-func (b *budget) settle(worst, actual float64) {
+func (b *budget) settle(worst, actual Money) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.reserved -= worst
@@ -79,7 +79,7 @@ func (b *budget) isExhausted() bool {
 	return b.limit > 0 && b.exhausted
 }
 
-func (b *budget) setLimit(limit float64) {
+func (b *budget) setLimit(limit Money) {
 	b.mu.Lock()
 	b.limit = limit
 	if b.settled != nil {

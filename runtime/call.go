@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
@@ -109,8 +110,8 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 // the model and a worker of the semaphore. acquireSlot takes all three or
 // none; release gives every one back, once, in one place.
 type callSlot struct {
-	worst  float64 // reserved from the budget
-	permit Permit  // nil without a pacer
+	worst  Money  // reserved from the budget
+	permit Permit // nil without a pacer
 }
 
 // acquireSlot takes, in order, the budget reservation, the pacer's permit
@@ -161,7 +162,7 @@ func (r *Runner) acquireSlot(ctx context.Context, model *interp.Model, req *Requ
 // failed), rate limited (a 429) or done (the server counted its prompt;
 // a reply that came during cancellation was paid for and counts). It
 // returns the call's error as an *Error, if it is one.
-func (s callSlot) release(r *Runner, cost float64, resp *Response, callErr error, cancelled bool, latency time.Duration) *Error {
+func (s callSlot) release(r *Runner, cost Money, resp *Response, callErr error, cancelled bool, latency time.Duration) *Error {
 	r.sem.release()
 	r.bud.settle(s.worst, cost)
 	pe := asError(callErr)
@@ -185,7 +186,7 @@ func (s callSlot) release(r *Runner, cost float64, resp *Response, callErr error
 
 // account books a call's usage and cost on the item and the run's stats,
 // and returns the cost (0 for a failed call).
-func (r *Runner) account(it *itemRun, model *interp.Model, resp *Response, callErr error) float64 {
+func (r *Runner) account(it *itemRun, model *interp.Model, resp *Response, callErr error) Money {
 	if callErr != nil {
 		return 0
 	}
@@ -196,7 +197,7 @@ func (r *Runner) account(it *itemRun, model *interp.Model, resp *Response, callE
 	if u := resp.Usage; u.CachedTokens > 0 && r.opts.Price != nil {
 		pr := r.opts.Price(model)
 		// dollars = tokens × price per 1e6 tokens; nano-dollars ×1e9.
-		r.stats.savedNano.Add(int64(float64(u.CachedTokens) * (pr.InputPerM - pr.CachedPerM) * 1e3))
+		r.stats.savedNano.Add(int64(math.Round(float64(u.CachedTokens) * (pr.InputPerM - pr.CachedPerM) * 1e3)))
 	}
 	return cost
 }
@@ -333,7 +334,7 @@ func joinNonEmpty(a, b string) string {
 	return a + "\n\n" + b
 }
 
-func (r *Runner) cost(modelID string, u Usage) float64 {
+func (r *Runner) cost(modelID string, u Usage) Money {
 	if r.opts.Cost == nil {
 		return 0
 	}
@@ -341,16 +342,16 @@ func (r *Runner) cost(modelID string, u Usage) float64 {
 }
 
 // worstCost is a call's cost if the model used every output token allowed.
-func (r *Runner) worstCost(m *interp.Model, inTokens, maxOut int) float64 {
+func (r *Runner) worstCost(m *interp.Model, inTokens, maxOut int) Money {
 	if r.opts.Price == nil {
 		return 0
 	}
 	p := r.opts.Price(m)
-	return (float64(inTokens)*p.InputPerM + float64(maxOut)*p.OutputPerM) / 1e6
+	return Money(math.Ceil((float64(inTokens)*p.InputPerM + float64(maxOut)*p.OutputPerM) * 1e3))
 }
 
 // journal records one attempt in the store (buffered by the store).
-func (r *Runner) journal(ctx context.Context, it *itemRun, model *interp.Model, req *Request, key string, resp *Response, callErr error, cost float64, latency time.Duration, cached bool) {
+func (r *Runner) journal(ctx context.Context, it *itemRun, model *interp.Model, req *Request, key string, resp *Response, callErr error, cost Money, latency time.Duration, cached bool) {
 	st := r.opts.Store
 	if st == nil {
 		return

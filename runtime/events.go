@@ -48,7 +48,7 @@ type Event struct {
 	Class   string        `json:"class,omitempty"`
 	Message string        `json:"message,omitempty"`
 	Delay   time.Duration `json:"delay_ns,omitempty"`
-	Cost    float64       `json:"cost,omitempty"`
+	Cost    Money         `json:"cost,omitempty"`
 	Usage   *Usage        `json:"usage,omitempty"`
 	Cache   string        `json:"cache,omitempty"`
 	Plan    int           `json:"plan,omitempty"`

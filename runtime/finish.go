@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/llmpipe/llmpipe/interp"
 )
@@ -19,7 +18,7 @@ func (r *Runner) succeed(ctx context.Context, st *stage, it *itemRun, model *int
 	rec.Model, rec.Rung, rec.Attempts, rec.Cached = model.ID, it.rung, it.attempt, hit
 	if !hit {
 		top := it.step.Models[len(it.step.Models)-1].ID
-		r.stats.topNano.Add(int64(math.Round(r.cost(top, resp.Usage) * 1e9)))
+		r.stats.topNano.Add(int64(r.cost(top, resp.Usage)))
 	}
 	if !r.terminal(ctx, it) {
 		return

@@ -77,9 +77,9 @@ type Record struct {
 	Rung     int      // 0-based ladder index of Model
 	Attempts int
 	Usage    Usage
-	Cost     float64 // dollars, every attempt of this step for this item
-	Plan     int     // plan version that produced it (hot reload)
-	Cached   bool    // answered from the store without a call
+	Cost     Money // every attempt of this step for this item
+	Plan     int   // plan version that produced it (hot reload)
+	Cached   bool  // answered from the store without a call
 
 	// Malformed marks a source row that did not parse (or whose where or
 	// id could not be evaluated): not an item, so it has no id (sinks write

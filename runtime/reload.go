@@ -41,7 +41,7 @@ func (r *Runner) Reload(prog *interp.Program) (version int, err error) {
 		r.SetWorkers(prog.Config.Workers)
 	}
 	if r.opts.Budget <= 0 && prog.Config.Budget != old.prog.Config.Budget {
-		r.bud.setLimit(prog.Config.Budget)
+		r.bud.setLimit(Dollars(prog.Config.Budget))
 	}
 	r.emit(Event{Kind: EventReloadApplied, Plan: next.version})
 	return next.version, nil

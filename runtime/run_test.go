@@ -283,8 +283,8 @@ func TestBudgetStopsRun(t *testing.T) {
 	// $1 per million tokens both ways: each call's worst case is about
 	// (prompt/4 + 8192) / 1e6 dollars, its real cost 15 / 1e6.
 	opts.Price = func(*interp.Model) interp.Price { return interp.Price{InputPerM: 1, OutputPerM: 1} }
-	opts.Cost = func(_ string, u runtime.Usage) float64 {
-		return float64(u.PromptTokens+u.OutputTokens) / 1e6
+	opts.Cost = func(_ string, u runtime.Usage) runtime.Money {
+		return runtime.Money(u.PromptTokens+u.OutputTokens) * 1000 // $1 per 1M tokens
 	}
 	sum, err := runtime.Run(context.Background(), prog, opts)
 	if !errors.Is(err, runtime.ErrBudgetExceeded) {

@@ -54,7 +54,7 @@ type Options struct {
 	Store      Store // nil: nothing is journaled and nothing resumes
 
 	// Cost prices one call's usage for a model id; nil prices everything at 0.
-	Cost func(modelID string, u Usage) float64
+	Cost func(modelID string, u Usage) Money
 	// Price returns a model's prices, for budget reservations; nil: free.
 	Price func(m *interp.Model) interp.Price
 	// Pacer paces calls to each model's quota; nil: unlimited.
@@ -165,12 +165,12 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 		opts:    opts,
 		clock:   clk,
 		stats:   newCounters(clk.Now()),
-		bud:     &budget{limit: prog.Config.Budget},
+		bud:     &budget{limit: Dollars(prog.Config.Budget)},
 		drainCh: make(chan struct{}),
 		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	if opts.Budget > 0 {
-		r.bud.limit = opts.Budget
+		r.bud.limit = Dollars(opts.Budget)
 	}
 	r.plan.Store(newPlan(prog, opts.Plan))
 	r.setLimits(prog)
@@ -339,15 +339,15 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	if r.opts.Caches != nil {
 		r.opts.Caches.Close(context.WithoutCancel(ctx))
 	}
-	sum := &Summary{Stats: r.Stats(), Outcome: OutcomeCompleted, RunID: r.runID, Budget: r.bud.limit}
+	sum := &Summary{Stats: r.Stats(), Outcome: OutcomeCompleted, RunID: r.runID, Budget: r.bud.limit.Dollars()}
 	switch {
 	case r.bud.isExhausted():
 		sum.Outcome = OutcomeBudget
-		r.emit(Event{Kind: EventBudgetExhausted, Cost: sum.Cost})
+		r.emit(Event{Kind: EventBudgetExhausted, Cost: Dollars(sum.Cost)})
 	case ctx.Err() != nil || r.draining():
 		sum.Outcome = OutcomeInterrupted
 	}
-	r.emit(Event{Kind: EventRunFinished, Cost: sum.Cost, Message: string(sum.Outcome)})
+	r.emit(Event{Kind: EventRunFinished, Cost: Dollars(sum.Cost), Message: string(sum.Outcome)})
 	if r.opts.Store != nil {
 		if serr := endRun(context.WithoutCancel(ctx), r.opts.Store, r.runID, sum); serr != nil && err == nil {
 			err = serr
@@ -370,9 +370,11 @@ func (r *Runner) addCacheCosts(sum *Summary) {
 		return
 	}
 	c := r.opts.Caches.Costs()
-	sum.CacheCost = c.Creation + c.Storage
-	sum.Cost += sum.CacheCost
-	sum.CacheSaved = sum.CachedSaving - sum.CacheCost
+	// In nano-dollars, so the dollars add up without float noise.
+	cache := Dollars(c.Creation) + Dollars(c.Storage)
+	sum.CacheCost = cache.Dollars()
+	sum.Cost = (Dollars(sum.Cost) + cache).Dollars()
+	sum.CacheSaved = (Dollars(sum.CachedSaving) - cache).Dollars()
 	sum.CachesCreated, sum.CachesInline = c.Caches, c.Inline
 }
 

@@ -121,12 +121,12 @@ func (c *counters) addTotal(n int64) {
 	}
 }
 
-func (c *counters) addUsage(u Usage, cost float64) {
+func (c *counters) addUsage(u Usage, cost Money) {
 	c.promptTok.Add(int64(u.PromptTokens))
 	c.outputTok.Add(int64(u.OutputTokens))
 	c.cachedTok.Add(int64(u.CachedTokens))
 	c.thinkTok.Add(int64(u.ThinkingTokens))
-	c.costNano.Add(int64(math.Round(cost * 1e9)))
+	c.costNano.Add(int64(cost))
 }
 
 func (c *counters) bump(m map[string]int64, key string) {

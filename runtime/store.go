@@ -62,7 +62,7 @@ type Result struct {
 	Rung     int
 	Attempts int
 	Usage    Usage
-	Cost     float64
+	Cost     Money
 	Plan     int
 	At       time.Time
 }
@@ -86,7 +86,7 @@ type Attempt struct {
 	Status   string // "ok", or the failure class
 	Error    string
 	Usage    Usage
-	Cost     float64
+	Cost     Money
 	Latency  time.Duration
 	Cached   bool
 	At       time.Time

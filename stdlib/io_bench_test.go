@@ -121,7 +121,7 @@ func sampleRecord() *runtime.Record {
 		Rung:     1,
 		Attempts: 2,
 		Usage:    runtime.Usage{PromptTokens: 120, OutputTokens: 30, CachedTokens: 100, ThinkingTokens: 5},
-		Cost:     0.000125,
+		Cost:     runtime.Dollars(0.000125),
 		Plan:     1,
 	}
 }

@@ -2,7 +2,6 @@ package stdlib
 
 import (
 	"context"
-	"math"
 	"slices"
 	"strconv"
 
@@ -36,13 +35,13 @@ func openJSONLSink(sink *interp.Sink) (*jsonlSink, error) {
 
 // recordMeta is the "_meta" object of a record.
 type recordMeta struct {
-	Model    string     `json:"model"`
-	Rung     int        `json:"rung"`
-	Attempts int        `json:"attempts"`
-	Cost     float64    `json:"cost"`
-	Tokens   metaTokens `json:"tokens"`
-	Plan     int        `json:"plan"`
-	Cached   bool       `json:"cached"`
+	Model    string        `json:"model"`
+	Rung     int           `json:"rung"`
+	Attempts int           `json:"attempts"`
+	Cost     runtime.Money `json:"cost"`
+	Tokens   metaTokens    `json:"tokens"`
+	Plan     int           `json:"plan"`
+	Cached   bool          `json:"cached"`
 	// SourceLine locates a malformed source row (Record.Malformed).
 	SourceLine int `json:"source_line,omitempty"`
 }
@@ -107,20 +106,14 @@ func (s *jsonlSink) encode(rec *runtime.Record) error {
 		}
 	}
 	e.buf = append(e.buf, `,"_meta":`...)
-	if c := rec.Cost; math.IsNaN(c) || math.IsInf(c, 0) {
-		if err := e.fallback(metaOf(rec)); err != nil {
-			return err // encoding/json's error for a non-finite number
-		}
-	} else {
-		e.meta(rec)
-	}
+	e.meta(rec)
 	e.buf = append(e.buf, "}\n"...)
 	return nil
 }
 
 // meta appends the "_meta" object: recordMeta's encoding, written out by
-// hand because every record has one.
-// rec.Cost must be finite.
+// hand because every record has one. The cost is exact dollars, rounded
+// to the nano-dollar (runtime.Money): no float noise.
 func (a *jsonAppender) meta(rec *runtime.Record) {
 	a.buf = append(a.buf, `{"model":`...)
 	a.buf = jsonscan.AppendString(a.buf, rec.Model)
@@ -129,7 +122,7 @@ func (a *jsonAppender) meta(rec *runtime.Record) {
 	a.buf = append(a.buf, `,"attempts":`...)
 	a.buf = strconv.AppendInt(a.buf, int64(rec.Attempts), 10)
 	a.buf = append(a.buf, `,"cost":`...)
-	a.buf = appendJSONFloat(a.buf, rec.Cost)
+	a.buf = rec.Cost.AppendDollars(a.buf)
 	u := rec.Usage
 	a.buf = append(a.buf, `,"tokens":{"prompt":`...)
 	a.buf = strconv.AppendInt(a.buf, int64(u.PromptTokens), 10)

@@ -54,7 +54,7 @@ func failedRecord() *runtime.Record {
 		Rung:     1,
 		Attempts: 2,
 		Usage:    runtime.Usage{PromptTokens: 200, OutputTokens: 20},
-		Cost:     0.0003,
+		Cost:     runtime.Dollars(0.0003),
 		Plan:     2,
 	}
 }

@@ -155,7 +155,7 @@ Example:
 		if a.Cached {
 			src = "response cache"
 		}
-		fmt.Fprintf(w, "── %s · run #%d · attempt %d · %s (rung %d) · %s · %s · $%.6f · %s\n", a.Step, a.RunID, a.Attempt, a.Model, a.Rung, src, a.Status, a.Cost, shortDuration(a.Latency))
+		fmt.Fprintf(w, "── %s · run #%d · attempt %d · %s (rung %d) · %s · %s · $%.6f · %s\n", a.Step, a.RunID, a.Attempt, a.Model, a.Rung, src, a.Status, a.Cost.Dollars(), shortDuration(a.Latency))
 		fmt.Fprintf(w, "   tokens: prompt %d (cached %d) · output %d · thinking %d\n", a.Usage.PromptTokens, a.Usage.CachedTokens, a.Usage.OutputTokens, a.Usage.ThinkingTokens)
 		fmt.Fprintf(w, "   prompt:\n%s\n", indent(clip(a.Prompt, *full), "     "))
 		if a.Reply != "" {
@@ -185,14 +185,14 @@ func printResult(w io.Writer, r runtime.Result, current bool) {
 	}
 	attempts := plural(r.Attempts, "attempt", "attempts")
 	if r.OK {
-		fmt.Fprintf(w, "== %s: ok by %s after %s · $%.6f%s\n   output: %s\n", r.Step, r.Model, attempts, r.Cost, tag, r.Output)
+		fmt.Fprintf(w, "== %s: ok by %s after %s · $%.6f%s\n   output: %s\n", r.Step, r.Model, attempts, r.Cost.Dollars(), tag, r.Output)
 		return
 	}
 	msg := ""
 	if r.Failure != nil {
 		msg = r.Failure.Class.String() + ": " + r.Failure.Message
 	}
-	fmt.Fprintf(w, "== %s: FAILED after %s · $%.6f%s\n   %s\n", r.Step, attempts, r.Cost, tag, msg)
+	fmt.Fprintf(w, "== %s: FAILED after %s · $%.6f%s\n   %s\n", r.Step, attempts, r.Cost.Dollars(), tag, msg)
 }
 
 func plural(n int, one, many string) string {

@@ -19,7 +19,7 @@ import (
 type Options struct {
 	// Cost prices one call's usage for a model id (the `cost` a test sees);
 	// nil prices everything at 0.
-	Cost func(modelID string, u runtime.Usage) float64
+	Cost func(modelID string, u runtime.Usage) runtime.Money
 }
 
 // Result is the outcome of one test.
@@ -207,7 +207,7 @@ func (p *provider) env(t *interp.Test, step *interp.Step, rec *runtime.Record, r
 	env[interp.TestFailedFields] = failedFields
 	env[interp.TestFeedback] = feedback
 	env[interp.TestAttempts] = attempts
-	env[interp.TestCost] = rec.Cost
+	env[interp.TestCost] = rec.Cost.Dollars()
 	return env
 }
 

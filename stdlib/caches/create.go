@@ -44,7 +44,7 @@ func (m *Manager) create(e *entry) {
 			Name: name, Cache: e.cache.Name, Model: e.model, Tokens: tokens, Created: now, Expires: e.expires})
 	}
 	m.emit(runtime.Event{Kind: runtime.EventCacheCreated, Cache: e.cache.Name, Model: e.model, Message: name,
-		Cost: m.creationCost(e)})
+		Cost: runtime.Dollars(m.creationCost(e))})
 	m.startRenewal()
 }
 

@@ -79,7 +79,7 @@ func (b *Book) PriceOf(id string) interp.Price {
 // Cost prices one call of model id in dollars, with the catalog's
 // long-context price when the prompt passes its threshold; 0 for a model
 // without a price.
-func (b *Book) Cost(id string, u runtime.Usage) float64 {
+func (b *Book) Cost(id string, u runtime.Usage) runtime.Money {
 	p, ok := priceFor(b.byID[id], id, u.PromptTokens)
 	if !ok {
 		return 0

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"math"
 	"testing"
 
 	"github.com/llmpipe/llmpipe/interp"
@@ -73,8 +72,8 @@ func TestBookCost(t *testing.T) {
 		{"gemini-2.5-flash", runtime.Usage{PromptTokens: 1e6}, 0.3},
 		{"unknown-model", long, 0},
 	} {
-		if got := b.Cost(tc.id, tc.u); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("Cost(%s, %+v) = %g, want %g", tc.id, tc.u, got, tc.want)
+		if got := b.Cost(tc.id, tc.u); got != runtime.Dollars(tc.want) {
+			t.Errorf("Cost(%s, %+v) = %s, want %g", tc.id, tc.u, got, tc.want)
 		}
 	}
 }

@@ -141,8 +141,9 @@ func TestCost(t *testing.T) {
 		{"cached over prompt", flash, runtime.Usage{PromptTokens: 100, CachedTokens: 1_000}, 100 * 0.03 / 1e6},
 	}
 	for _, c := range cases {
-		if got := c.m.Cost(c.u); !near(got, c.want) {
-			t.Errorf("%s: Cost = %.12f, want %.12f", c.name, got, c.want)
+		// Exact to the nano-dollar, not merely near (issue 19 item 18).
+		if got := c.m.Cost(c.u); got != runtime.Dollars(c.want) {
+			t.Errorf("%s: Cost = %s, want %.12f", c.name, got, c.want)
 		}
 	}
 }
@@ -150,7 +151,7 @@ func TestCost(t *testing.T) {
 func TestCostWithOverridePrice(t *testing.T) {
 	p := interp.Price{InputPerM: 1, OutputPerM: 2, CachedPerM: 0.5}
 	got := Cost(p, runtime.Usage{PromptTokens: 3_000_000, CachedTokens: 1_000_000, OutputTokens: 1_000_000})
-	if !near(got, 2+0.5+2) {
+	if got != runtime.Dollars(2+0.5+2) {
 		t.Errorf("Cost = %v, want 4.5", got)
 	}
 }
@@ -213,5 +214,21 @@ func TestMinCacheTokens(t *testing.T) {
 		if got := MinCacheTokens(id); got != want {
 			t.Errorf("MinCacheTokens(%q) = %d, want %d", id, got, want)
 		}
+	}
+}
+
+// Adding up many calls stays exact: float dollars would drift
+// (0.000013400000000000002), nano-dollars do not (issue 19 item 18).
+func TestCostAddsUpExactly(t *testing.T) {
+	lite, _ := Lookup("gemini-2.5-flash-lite")
+	var sum runtime.Money
+	for range 1000 {
+		sum += lite.Cost(runtime.Usage{PromptTokens: 134}) // 134 × $0.10/1M = $0.0000134
+	}
+	if sum != runtime.Dollars(0.0134) || sum.String() != "0.0134" {
+		t.Errorf("1,000 × 134 tokens = %s, want 0.0134", sum)
+	}
+	if one := lite.Cost(runtime.Usage{PromptTokens: 134}); one.String() != "0.0000134" {
+		t.Errorf("one call = %s, want 0.0000134", one)
 	}
 }

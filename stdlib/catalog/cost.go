@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"math"
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
@@ -17,20 +18,30 @@ func (m Model) PriceFor(promptTokens int) interp.Price {
 }
 
 // Cost prices one call of this model, choosing the tier from the prompt size.
-func (m Model) Cost(u runtime.Usage) float64 {
+func (m Model) Cost(u runtime.Usage) runtime.Money {
 	return Cost(m.PriceFor(u.PromptTokens), u)
 }
 
-// Cost prices one call in dollars at a single price tier (Model.Cost picks
-// the tier). The API's prompt count includes cached tokens, so only the
-// rest pays the full input price; thinking tokens are billed as output.
-func Cost(p interp.Price, u runtime.Usage) float64 {
+// Cost prices one call at a single price tier (Model.Cost picks the tier),
+// exactly to the nano-dollar. The API's prompt count includes cached
+// tokens, so only the rest pays the full input price; thinking tokens are
+// billed as output.
+func Cost(p interp.Price, u runtime.Usage) runtime.Money {
 	cached := min(max(u.CachedTokens, 0), max(u.PromptTokens, 0))
 	fresh := max(u.PromptTokens, 0) - cached
 	output := max(u.OutputTokens, 0) + max(u.ThinkingTokens, 0)
-	return (float64(fresh)*p.InputPerM +
-		float64(cached)*p.CachedPerM +
-		float64(output)*p.OutputPerM) / 1e6
+	return TokensCost(fresh, p.InputPerM) + TokensCost(cached, p.CachedPerM) + TokensCost(output, p.OutputPerM)
+}
+
+// TokensCost is what n tokens cost at perM dollars per million tokens,
+// rounded to the nano-dollar: a price per million in dollars is a price
+// per token in milli-nano-dollars, so n×perM×1000 is nano-dollars, exact
+// for every price with up to three decimals.
+func TokensCost(n int, perM float64) runtime.Money {
+	if n <= 0 {
+		return 0
+	}
+	return runtime.Money(math.Round(float64(n) * perM * 1e3))
 }
 
 // StorageCost is what keeping tokens in an explicit cache for d costs.

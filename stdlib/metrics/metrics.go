@@ -118,7 +118,7 @@ func (m *Run) OnEvent(e runtime.Event) {
 			m.tokens.WithLabelValues(e.Model, "cached").Add(float64(u.CachedTokens))
 			m.tokens.WithLabelValues(e.Model, "thinking").Add(float64(u.ThinkingTokens))
 		}
-		m.cost.WithLabelValues(e.Model).Add(e.Cost)
+		m.cost.WithLabelValues(e.Model).Add(e.Cost.Dollars())
 		if e.Class != "ok" {
 			m.requests.WithLabelValues(e.Model, e.Class).Inc()
 			return

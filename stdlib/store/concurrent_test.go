@@ -21,7 +21,7 @@ func TestConcurrentCommits(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				item := fmt.Sprintf("w%02d-%03d", w, i)
-				if err := s.LogAttempt(ctx, &runtime.Attempt{Step: "s", Item: item, Attempt: 1, Status: "ok", Cost: 0.001}); err != nil {
+				if err := s.LogAttempt(ctx, &runtime.Attempt{Step: "s", Item: item, Attempt: 1, Status: "ok", Cost: runtime.Dollars(0.001)}); err != nil {
 					errs <- err
 					return
 				}
@@ -29,7 +29,7 @@ func TestConcurrentCommits(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := s.Commit(ctx, &runtime.Result{Step: "s", Item: item, Fingerprint: "f", OK: true, Attempts: i, Cost: 0.001}); err != nil {
+				if err := s.Commit(ctx, &runtime.Result{Step: "s", Item: item, Fingerprint: "f", OK: true, Attempts: i, Cost: runtime.Dollars(0.001)}); err != nil {
 					errs <- err
 					return
 				}

@@ -24,7 +24,7 @@ func seedItems(t testing.TB, s *Store, n int) {
 	for i := range n {
 		id := fmt.Sprintf("item-%04d", i)
 		if err := s.LogAttempt(ctx, &runtime.Attempt{RunID: runID, Step: "s", Item: id, Attempt: 1, Model: "m1",
-			Prompt: "p", Status: "ok", Cost: 0.001, At: at(i % 50)}); err != nil {
+			Prompt: "p", Status: "ok", Cost: runtime.Dollars(0.001), At: at(i % 50)}); err != nil {
 			t.Fatal(err)
 		}
 		if i%10 == 9 {

@@ -38,7 +38,7 @@ func failedResult(step, item string) *runtime.Result {
 			}, {Attempt: 2, Model: "gemini-2.5-pro", Class: runtime.ClassCheckFailed, Message: "len(a) > 3", At: at(2)}},
 		},
 		Usage: runtime.Usage{PromptTokens: 10, OutputTokens: 20, CachedTokens: 3, ThinkingTokens: 4},
-		Cost:  0.5, Plan: 2, At: at(3),
+		Cost:  runtime.Dollars(0.5), Plan: 2, At: at(3),
 	}
 }
 
@@ -53,7 +53,7 @@ func TestCommitLookupRoundTrip(t *testing.T) {
 		RunID: runID, Step: "summarize", Item: "a", Fingerprint: "fp1", OK: true,
 		Output: json.RawMessage(`{"summary":"hi"}`), Model: "gemini-2.5-flash", Attempts: 1,
 		Usage: runtime.Usage{PromptTokens: 1, OutputTokens: 2, CachedTokens: 0, ThinkingTokens: 5},
-		Cost:  0.01, Plan: 1, At: at(5),
+		Cost:  runtime.Dollars(0.01), Plan: 1, At: at(5),
 	}
 	bad := failedResult("summarize", "b")
 	bad.RunID = runID
@@ -159,9 +159,9 @@ func TestAttemptsHistory(t *testing.T) {
 		{RunID: runID, Step: "extract", Item: "a", Attempt: 1, Model: "flash", RequestKey: "k1", Prompt: "p1",
 			Reply: "garbage", Status: "invalid_output", Error: "not json",
 			Usage: runtime.Usage{PromptTokens: 1, OutputTokens: 2, CachedTokens: 3, ThinkingTokens: 4},
-			Cost:  0.25, Latency: 1500 * time.Millisecond, At: at(1)},
+			Cost:  runtime.Dollars(0.25), Latency: 1500 * time.Millisecond, At: at(1)},
 		{RunID: runID, Step: "extract", Item: "a", Attempt: 2, Rung: 1, Model: "pro", RequestKey: "k2", Prompt: "p2",
-			Reply: `{"x":1}`, Status: "ok", Cost: 0.5, Latency: time.Second, Cached: true, At: at(2)},
+			Reply: `{"x":1}`, Status: "ok", Cost: runtime.Dollars(0.5), Latency: time.Second, Cached: true, At: at(2)},
 		{RunID: runID, Step: "extract", Item: "other", Attempt: 1, Model: "flash", Status: "ok", At: at(3)},
 		{Step: "summarize", Item: "a", Attempt: 1, Model: "flash", Status: "ok", Reply: "sum", At: at(4)},
 	}
@@ -310,9 +310,9 @@ func TestStatus(t *testing.T) {
 		t.Error("EndRun of an unknown run succeeded")
 	}
 	commits := []*runtime.Result{
-		{Step: "b", Item: "1", Fingerprint: "old", OK: true, Cost: 1, At: at(1)},
-		{Step: "b", Item: "1", Fingerprint: "new", OK: true, Cost: 2, Usage: runtime.Usage{PromptTokens: 10}, At: at(20)},
-		{Step: "b", Item: "2", Fingerprint: "new", OK: true, Cost: 3, Usage: runtime.Usage{PromptTokens: 5, OutputTokens: 1}, At: at(21)},
+		{Step: "b", Item: "1", Fingerprint: "old", OK: true, Cost: runtime.Dollars(1), At: at(1)},
+		{Step: "b", Item: "1", Fingerprint: "new", OK: true, Cost: runtime.Dollars(2), Usage: runtime.Usage{PromptTokens: 10}, At: at(20)},
+		{Step: "b", Item: "2", Fingerprint: "new", OK: true, Cost: runtime.Dollars(3), Usage: runtime.Usage{PromptTokens: 5, OutputTokens: 1}, At: at(21)},
 		{Step: "b", Item: "3", Fingerprint: "new", OK: false, Failure: &runtime.Failure{Class: runtime.ClassFatal}, At: at(22)},
 		{Step: "a", Item: "1", Fingerprint: "x", OK: true, At: at(5)},
 	}
@@ -322,8 +322,8 @@ func TestStatus(t *testing.T) {
 		}
 	}
 	for _, a := range []runtime.Attempt{
-		{Step: "b", Item: "1", Status: "ok", Cost: 0.5, Usage: runtime.Usage{PromptTokens: 3, ThinkingTokens: 2}},
-		{Step: "b", Item: "2", Status: "fatal", Cost: 0.25, Usage: runtime.Usage{PromptTokens: 4, CachedTokens: 1}},
+		{Step: "b", Item: "1", Status: "ok", Cost: runtime.Dollars(0.5), Usage: runtime.Usage{PromptTokens: 3, ThinkingTokens: 2}},
+		{Step: "b", Item: "2", Status: "fatal", Cost: runtime.Dollars(0.25), Usage: runtime.Usage{PromptTokens: 4, CachedTokens: 1}},
 	} {
 		if err := s.LogAttempt(ctx, &a); err != nil {
 			t.Fatal(err)

@@ -125,7 +125,7 @@ func (s *Server) itemView(ctx context.Context, id string) (*ItemView, error) {
 		st := step(a.Step)
 		av := AttemptView{Run: a.RunID, Attempt: a.Attempt, Rung: a.Rung, Model: a.Model, System: a.System,
 			Cache: a.Cache, User: a.Prompt, Feedback: a.Feedback, Reply: a.Reply, Error: a.Error,
-			Usage: a.Usage, Cost: a.Cost, Latency: a.Latency, Cached: a.Cached, At: a.At, Verdict: a.Status}
+			Usage: a.Usage, Cost: a.Cost.Dollars(), Latency: a.Latency, Cached: a.Cached, At: a.At, Verdict: a.Status}
 		if a.Feedback != "" {
 			av.User = strings.TrimSuffix(a.Prompt, "\n\n"+a.Feedback)
 		}
@@ -201,7 +201,7 @@ func checkName(c *interp.CheckRule) string {
 }
 
 func resultView(r runtime.Result, step *interp.Step) ResultView {
-	rv := ResultView{Outcome: "ok", Model: r.Model, Rung: r.Rung, Attempts: r.Attempts, Usage: r.Usage, Cost: r.Cost,
+	rv := ResultView{Outcome: "ok", Model: r.Model, Rung: r.Rung, Attempts: r.Attempts, Usage: r.Usage, Cost: r.Cost.Dollars(),
 		Plan: r.Plan, Fingerprint: r.Fingerprint, Run: r.RunID, At: r.At}
 	rv.Current = step != nil && step.Fingerprint() == r.Fingerprint
 	if len(r.Output) > 0 {

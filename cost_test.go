@@ -1,0 +1,101 @@
+package llmpipe_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmpipe/llmpipe"
+	"github.com/llmpipe/llmpipe/runtime"
+	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
+)
+
+// TestMetaCostIsExact: every record's _meta.cost is dollars rounded to the
+// nano-dollar, with no float noise (0.000013400000000000002), and the
+// sinks' costs add up exactly to what the run spent on calls (issue 19
+// item 18).
+func TestMetaCostIsExact(t *testing.T) {
+	dir := copyPipelines(t)
+	p := load(t, filepath.Join(dir, "extract_people.llmp"))
+	cfg := sim.DefaultConfig()
+	cfg.Invalid = map[string]float64{"*": 0.3} // retries: costs that add up over attempts
+	opts := llmpipe.RunOptions{StorePath: filepath.Join(t.TempDir(), "store.db"), QuotaWindow: time.Second}
+	sum, err, _ := simRun(t, p, cfg, opts)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var total runtime.Money
+	n := 0
+	for _, name := range []string{"people.jsonl", "people.failed.jsonl"} {
+		for _, cost := range metaCosts(t, filepath.Join(dir, "out", name)) {
+			if _, frac, ok := strings.Cut(cost, "."); strings.ContainsAny(cost, "eE") || ok && len(frac) > 9 {
+				t.Errorf("%s: _meta.cost %s is not whole nano-dollars", name, cost)
+			}
+			var m runtime.Money
+			if err := m.UnmarshalJSON([]byte(cost)); err != nil {
+				t.Fatal(err)
+			}
+			total += m
+			n++
+		}
+	}
+	if n == 0 || sum.Attempts <= int64(n) {
+		t.Fatalf("%d records, %d attempts: want retries to add up", n, sum.Attempts)
+	}
+	if want := runtime.Dollars(sum.Cost - sum.CacheCost); total != want {
+		t.Errorf("sinks' _meta.cost add up to %s, the run spent %s on calls", total, want)
+	}
+}
+
+// copyPipelines copies pipelines/ to a temporary directory without out/,
+// so a run writes neither out/ nor .llmpipe/ into the repository.
+func copyPipelines(t *testing.T) string {
+	t.Helper()
+	src, err := filepath.Abs("pipelines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// metaCosts returns each record's _meta.cost as written, digit for digit.
+func metaCosts(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var rec struct {
+			Meta struct {
+				Cost json.RawMessage `json:"cost"`
+			} `json:"_meta"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, string(rec.Meta.Cost))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
