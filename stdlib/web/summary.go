@@ -127,7 +127,15 @@ func (s *Server) summary(ctx context.Context) (*Summary, error) {
 		sum.Live = true
 	}
 
-	s.stepRows(sum, ov)
+	// Items per source: the live run counts them; serving, the sources
+	// are counted once.
+	srcItems, srcKnown := s.knownTotal()
+	if live != nil && live.Total >= 0 {
+		srcItems, srcKnown = live.Total/s.sourceSteps(), true
+	} else if !srcKnown {
+		srcItems, srcKnown = s.sourceTotal(ctx)
+	}
+	s.stepRows(sum, ov, srcItems, srcKnown)
 	s.modelRows(sum, ov, live, run)
 	for _, m := range ov.Models {
 		sum.Cost.Spent += m.Cost
@@ -155,8 +163,8 @@ func (s *Server) summary(ctx context.Context) (*Summary, error) {
 			done += int64(st.Done + st.Failed)
 		}
 		sum.Progress = Progress{Done: done, Total: -1}
-		if n, ok := s.sourceTotal(ctx); ok {
-			sum.Progress.Total = int64(n) * int64(s.sourceSteps())
+		if srcKnown {
+			sum.Progress.Total = int64(srcItems) * int64(s.sourceSteps())
 		}
 	}
 	s.record(now, sum, live)
@@ -260,7 +268,7 @@ func redactArgs(args []string) []string {
 	return out
 }
 
-func (s *Server) stepRows(sum *Summary, ov *store.Overview) {
+func (s *Server) stepRows(sum *Summary, ov *store.Overview, srcItems int, srcKnown bool) {
 	rows := map[string]*StepRow{}
 	var order []string
 	fps := map[string]string{}
@@ -297,11 +305,11 @@ func (s *Server) stepRows(sum *Summary, ov *store.Overview) {
 		}
 		r.Rungs[g.Rung] += g.Count
 	}
-	if n, ok := s.knownTotal(); ok && s.opts.Program != nil {
+	if srcKnown && s.opts.Program != nil {
 		for _, st := range s.opts.Program.Steps {
 			if st.FromSource != nil {
 				r := rows[st.Name]
-				r.Pending = max(0, n-r.Done-r.Failed)
+				r.Pending = max(0, srcItems-r.Done-r.Failed)
 			}
 		}
 	}
