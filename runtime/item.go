@@ -51,9 +51,12 @@ type itemRun struct {
 // process takes one record through one step to a terminal state. It
 // reports false when the item was abandoned (draining, cancelled, budget).
 func (r *Runner) process(ctx context.Context, st *stage, rec *Record) bool {
-	it, e := r.run(ctx, st, rec)
-	ok := r.finish(ctx, st, it, e)
-	if it != nil && it.started {
+	// On the stack: nothing keeps the item's run past this call, and a
+	// heap itemRun would cost an allocation per item.
+	var it itemRun
+	e := r.run(ctx, st, rec, &it)
+	ok := r.finish(ctx, st, &it, e)
+	if it.started {
 		r.stats.inFlight.Add(-1)
 	}
 	return ok
@@ -104,35 +107,36 @@ func (r *Runner) finish(ctx context.Context, st *stage, it *itemRun, e end) bool
 }
 
 // run takes a record through where, the Before middleware, resume and the
-// templates to the attempts, and says how it ended; finish acts on that.
-func (r *Runner) run(ctx context.Context, st *stage, rec *Record) (*itemRun, end) {
+// templates to the attempts, filling it, and says how it ended; finish
+// acts on that.
+func (r *Runner) run(ctx context.Context, st *stage, rec *Record, it *itemRun) end {
 	p := r.plan.Load() // items run under the plan in force when they start
 	step := p.steps[st.name]
 	if step == nil {
-		return nil, end{kind: endAbandoned}
+		return end{kind: endAbandoned}
 	}
 	rec.Step, rec.Plan = step.Name, p.version
 	rec.Failed, rec.Failure, rec.Cached = false, nil, false
 	rec.Attempts, rec.Usage, rec.Cost, rec.Model, rec.Rung = 0, Usage{}, 0, "", 0
 
-	it := &itemRun{step: step, rec: rec}
+	it.step, it.rec = step, rec
 	env := recordEnv(rec)
 	if step.Where != nil {
 		keep, err := step.Where.EvalBool(env)
 		if err != nil {
-			return it, failedEnd(ClassFatal, "where: "+err.Error())
+			return failedEnd(ClassFatal, "where: "+err.Error())
 		}
 		if !keep {
-			return it, end{kind: endSkipped}
+			return end{kind: endSkipped}
 		}
 	}
 	for _, mw := range r.opts.Middleware {
 		skip, err := mw.Before(ctx, step.Name, rec)
 		if err != nil {
-			return it, failedEnd(ClassFatal, "middleware: "+err.Error())
+			return failedEnd(ClassFatal, "middleware: "+err.Error())
 		}
 		if skip {
-			return it, end{kind: endSkipped, msg: "middleware"}
+			return end{kind: endSkipped, msg: "middleware"}
 		}
 	}
 	if r.opts.Store != nil {
@@ -141,9 +145,9 @@ func (r *Runner) run(ctx context.Context, st *stage, rec *Record) (*itemRun, end
 	resumed := r.resume(ctx, st, step, rec, it.input)
 	switch resumed {
 	case resumeDone:
-		return it, end{kind: endResumed}
+		return end{kind: endResumed}
 	case resumeAbandon:
-		return it, end{kind: endAbandoned}
+		return end{kind: endAbandoned}
 	}
 
 	r.stats.inFlight.Add(1)
@@ -153,14 +157,14 @@ func (r *Runner) run(ctx context.Context, st *stage, rec *Record) (*itemRun, end
 	it.env, it.fresh = env, resumed == resumeRetry
 	var err error
 	if it.prompt, err = step.Prompt.Render(env); err != nil {
-		return it, failedEnd(ClassFatal, "prompt: "+err.Error())
+		return failedEnd(ClassFatal, "prompt: "+err.Error())
 	}
 	if step.System != nil {
 		if it.system, err = step.System.Render(env); err != nil {
-			return it, failedEnd(ClassFatal, "system: "+err.Error())
+			return failedEnd(ClassFatal, "system: "+err.Error())
 		}
 	}
-	return it, r.attempts(ctx, it)
+	return r.attempts(ctx, it)
 }
 
 // recordEnv is what expressions and templates see for a record.
