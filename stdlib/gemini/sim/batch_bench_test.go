@@ -18,6 +18,8 @@ func BenchmarkBatchJob(b *testing.B) {
 	const perJob = 1000
 	cfg := DefaultConfig()
 	cfg.BatchLatency = time.Hour
+	clk := newStepClock()
+	cfg.Clock = clk
 	s, err := Start(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -29,8 +31,6 @@ func BenchmarkBatchJob(b *testing.B) {
 	}
 	s.files.put(&simFile{id: "input", mimeType: "application/jsonl", source: fileUploaded, data: in.Bytes(), final: true})
 	body := []byte(`{"batch":{"inputConfig":{"fileName":"files/input"}}}`)
-	now := time.Now()
-	s.batches.clock = func() time.Time { return now }
 	b.ReportAllocs()
 	b.ResetTimer()
 	for done := 0; done < b.N; done += perJob {
@@ -39,9 +39,7 @@ func BenchmarkBatchJob(b *testing.B) {
 		if w.Code != 200 {
 			b.Fatalf("create: %d %s", w.Code, w.Body)
 		}
-		s.batches.mu.Lock()
-		now = now.Add(2 * time.Hour)
-		s.batches.mu.Unlock()
+		clk.step(2 * time.Hour)
 		s.advanceAll()
 	}
 	b.StopTimer()

@@ -33,7 +33,7 @@ func (s *Server) serveBatchCreate(x *exchange, model string) {
 	}
 	b := s.batches
 	b.mu.Lock()
-	now := b.clock()
+	now := b.clock.Now()
 	if limit := perModel(s.cfg.BatchEnqueuedTokens, model); limit > 0 && b.enqueued[model]+j.tokens > limit {
 		queued := b.enqueued[model]
 		b.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/llmpipe/llmpipe/runtime/clock"
 )
 
 // Batch job states, as metadata.state spells them.
@@ -61,15 +63,18 @@ type batches struct {
 	enqueued map[string]int // model → input tokens of live jobs
 	wake     chan struct{}  // tells the scheduler a job was added
 	seq      uint64         // jobs created, for the outcome draw
-	clock    func() time.Time
+	clock    clock.Clock
 }
 
-func newBatches() *batches {
+func newBatches(c clock.Clock) *batches {
+	if c == nil {
+		c = clock.Real
+	}
 	return &batches{
 		byID:     map[string]*batchJob{},
 		enqueued: map[string]int{},
 		wake:     make(chan struct{}, 1),
-		clock:    time.Now,
+		clock:    c,
 	}
 }
 
@@ -150,7 +155,7 @@ func (s *Server) closeBatches() {
 	b := s.batches
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := b.clock()
+	now := b.clock.Now()
 	for _, j := range b.order {
 		s.advance(j, now)
 		if !terminal(j.state) {
@@ -165,7 +170,7 @@ func (s *Server) advanceAll() time.Time {
 	b := s.batches
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := b.clock()
+	now := b.clock.Now()
 	var next time.Time
 	for _, j := range b.order {
 		s.advance(j, now)
@@ -182,20 +187,21 @@ func (s *Server) advanceAll() time.Time {
 // depends on this goroutine's timing. It returns when the server closes.
 func (s *Server) runBatches() {
 	defer close(s.batchesDone)
-	t := time.NewTimer(time.Hour)
+	c := s.batches.clock
+	t := c.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
 		next := s.advanceAll()
 		d := time.Hour
 		if !next.IsZero() {
-			d = max(time.Until(next), time.Millisecond)
+			d = max(next.Sub(c.Now()), time.Millisecond)
 		}
 		t.Reset(d)
 		select {
 		case <-s.closing:
 			return
 		case <-s.batches.wake:
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }

@@ -14,7 +14,7 @@ func (s *Server) serveBatchList(x *exchange) {
 	x.e.Kind = "batch:list"
 	b := s.batches
 	b.mu.Lock()
-	now := b.clock()
+	now := b.clock.Now()
 	from, to, next := page(x.r, len(b.order), 50, 1000)
 	out := []byte(`{"operations":[`)
 	// Newest first: entry i of the listing is order[len-1-i].
@@ -61,7 +61,7 @@ func (s *Server) serveBatch(x *exchange, rest string) {
 		x.fail(newAPIErr(404, "Batch batches/"+id+" not found.", "not_found"))
 		return
 	}
-	now := b.clock()
+	now := b.clock.Now()
 	s.advance(j, now)
 	x.e.Model = j.model
 	var out []byte

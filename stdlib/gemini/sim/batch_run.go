@@ -60,7 +60,7 @@ func (s *Server) runJob(j *batchJob) {
 func (s *Server) runInner(j *batchJob, r *batchReq, path string) (json.RawMessage, bool) {
 	rec := &recorder{h: http.Header{}}
 	hr := (&http.Request{Method: http.MethodPost, URL: &url.URL{Path: path}, Header: http.Header{}}).WithContext(context.Background())
-	now := s.batches.clock()
+	now := s.batches.clock.Now()
 	x := &exchange{w: rec, r: hr, body: r.body, e: LogEntry{
 		Time: now, Method: "BATCH", Path: path, Model: j.model, Batch: j.name(), Key: r.key, Window: s.window(now),
 	}}

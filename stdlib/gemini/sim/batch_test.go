@@ -9,10 +9,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/genai"
+
+	"github.com/llmpipe/llmpipe/runtime/clock"
 )
 
 // Batch tests use go-genai unchanged, as the client does, and raw HTTP
@@ -127,10 +130,11 @@ func TestBatchInline(t *testing.T) {
 }
 
 func TestBatchStatesOverTime(t *testing.T) {
-	s := startSim(t, func(c *Config) { c.BatchLatency = time.Hour })
+	clk := newStepClock()
+	s := startSim(t, func(c *Config) { c.BatchLatency = time.Hour; c.Clock = clk })
 	c := newClient(t, s)
 	ctx := testCtx(t)
-	step := fakeBatchClock(s)
+	step := clk.step
 	job, err := c.Batches.Create(ctx, flash, &genai.BatchJobSource{InlinedRequests: inlined(1)}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -147,18 +151,34 @@ func TestBatchStatesOverTime(t *testing.T) {
 	}
 }
 
-// fakeBatchClock stops the server's batch clock; step moves it on.
-func fakeBatchClock(s *Server) (step func(time.Duration)) {
-	now := time.Now()
-	s.batches.mu.Lock()
-	s.batches.clock = func() time.Time { return now }
-	s.batches.mu.Unlock()
-	return func(d time.Duration) {
-		s.batches.mu.Lock()
-		now = now.Add(d)
-		s.batches.mu.Unlock()
-	}
+// stepClock is a batch clock that moves only when stepped; its timers
+// never fire, so jobs change state only when a call reads them.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
 }
+
+func newStepClock() *stepClock { return &stepClock{now: time.Now()} }
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) NewTimer(time.Duration) clock.Timer { return idleTimer{} }
+
+func (c *stepClock) step(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+type idleTimer struct{}
+
+func (idleTimer) C() <-chan time.Time { return nil }
+func (idleTimer) Reset(time.Duration) {}
+func (idleTimer) Stop()               {}
 
 func TestBatchFile(t *testing.T) {
 	s := startSim(t, func(c *Config) { c.BatchLatency = fastBatches })
@@ -333,11 +353,13 @@ func rawGet(t *testing.T, s *Server, name string) map[string]any {
 }
 
 func TestBatchEnqueuedTokens(t *testing.T) {
+	clk := newStepClock()
 	s := startSim(t, func(c *Config) {
 		c.BatchLatency = time.Hour
 		c.BatchEnqueuedTokens = map[string]int{flash: 90}
+		c.Clock = clk
 	})
-	step := fakeBatchClock(s)
+	step := clk.step
 	c := newClient(t, s)
 	ctx := testCtx(t)
 	// Each request is 33 tokens: two fit, three do not.
@@ -696,11 +718,13 @@ func TestBatchNoOnlineQuota(t *testing.T) {
 // reports the cached tokens as online, and a cache gone by the time the
 // job runs fails that request alone (code 7).
 func TestBatchCachedContent(t *testing.T) {
+	clk := newStepClock()
 	s := startSim(t, func(c *Config) {
 		c.BatchLatency = time.Hour
 		c.MinCacheTokens = 1
+		c.Clock = clk
 	})
-	step := fakeBatchClock(s)
+	step := clk.step
 	c := newClient(t, s)
 	ctx := testCtx(t)
 	cache, err := c.Caches.Create(ctx, flash, &genai.CreateCachedContentConfig{

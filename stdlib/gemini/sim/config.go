@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/llmpipe/llmpipe/runtime/clock"
 )
 
 // Config sets up a simulator. Start it from DefaultConfig and change what
@@ -71,6 +73,10 @@ type Config struct {
 	// of its PENDING and RUNNING jobs; a create over it gets 429. Absent
 	// or 0 means unlimited.
 	BatchEnqueuedTokens map[string]int
+	// Clock is the time source of batch jobs: their states, their ends and
+	// the timer that ends them on time. Nil means clock.Real; a test may
+	// pass a fake of its own to step jobs through their states.
+	Clock clock.Clock
 
 	// ScriptFile is a JSONL script loaded at Start; its lines come after
 	// those in Script.

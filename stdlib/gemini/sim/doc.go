@@ -25,8 +25,9 @@
 // connection (hang, reset, truncate) becomes a per-request error. Results
 // go inline for inline input and to the file files/batch-<id> for file
 // input; a failed request is {"code","message"} with a google.rpc code and
-// no details. One goroutine ends jobs when due (so their lines reach the
-// log without a client asking) and exits at Close; every read of a job
+// no details. Job times come from Config.Clock (clock.Real unless a test
+// passes its own). One goroutine ends jobs when due (so their lines reach
+// the log without a client asking) and exits at Close; every read of a job
 // also brings it up to date. Config.BatchEnqueuedTokens bounds the input
 // tokens of a model's PENDING and RUNNING jobs: a create over it gets 429
 // RESOURCE_EXHAUSTED. Create bodies and input files may use camelCase or

@@ -103,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		served:  make(chan struct{}),
 		fresh:   map[net.Conn]struct{}{},
 		ids:     newIDSource(cfg.Seed, now.UnixNano()),
-		batches: newBatches(),
+		batches: newBatches(cfg.Clock),
 
 		batchesDone: make(chan struct{}),
 	}
