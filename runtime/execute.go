@@ -261,56 +261,22 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 		if err != nil {
 			return err // names the source (see Source.Next)
 		}
-		rec := &Record{Item: it.Data, Outputs: map[string]any{}}
-		for k, v := range it.Outputs {
-			rec.Outputs[k] = v
-		}
-		idSet := false // the index is formatted only when no id expression gives one
-		if it.Err == nil {
-			env[interp.VarItem] = it.Data
-			if src.Where != nil {
-				keep, werr := src.Where.EvalBool(env)
-				if werr != nil {
-					it.Err = fmt.Errorf("where: %w", werr)
-				} else if !keep {
-					continue
-				}
-			}
-			if it.Err == nil && src.ID != nil {
-				v, ierr := src.ID.Eval(env)
-				if ierr != nil || v == nil {
-					if ierr == nil {
-						ierr = errors.New("id is nil")
-					}
-					it.Err = fmt.Errorf("id: %w", ierr)
-				} else if s, ok := v.(string); ok {
-					rec.ID, idSet = s, true
-				} else {
-					rec.ID, idSet = fmt.Sprint(v), true
-				}
-			}
+		rec := admit(src, it, env)
+		if rec == nil {
+			continue // the source's where dropped it
 		}
 		admitted++
 		r.stats.read.Add(1)
 		if it.Repaired {
 			r.stats.repaired.Add(1)
 		}
-		if it.Err != nil {
-			// Not an item: no id (its position used to be its id, which a
-			// real item may have), never stored.
-			rec.ID, rec.Malformed, rec.SourceLine = "", true, it.Line
-			if rec.SourceLine == 0 {
-				rec.SourceLine = it.Index
-			}
+		if rec.Malformed {
 			r.stats.malformed.Add(1)
 			for _, d := range downs {
 				r.failSourceRecord(ctx, d, rec, it)
 				r.stats.done.Add(1)
 			}
 			continue
-		}
-		if !idSet {
-			rec.ID = strconv.Itoa(it.Index)
 		}
 		for i, d := range downs {
 			out := rec
@@ -327,6 +293,56 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 		}
 	}
 	return nil
+}
+
+// admit makes the record a source item becomes, applying the source's
+// where and id with env (reused between calls; expr keeps no reference).
+// It returns nil for an item the where drops. An item that is malformed,
+// or whose where or id cannot be evaluated, comes back with Malformed set
+// and no id: it is not an item (its position used to be its id, which a
+// real item may have) and is never stored. Runs and Census both admit
+// items through it, so they agree on what the items are.
+func admit(src *interp.Source, it *Item, env map[string]any) *Record {
+	rec := &Record{Item: it.Data, Outputs: map[string]any{}}
+	for k, v := range it.Outputs {
+		rec.Outputs[k] = v
+	}
+	idSet := false // the index is formatted only when no id expression gives one
+	if it.Err == nil {
+		env[interp.VarItem] = it.Data
+		if src.Where != nil {
+			keep, werr := src.Where.EvalBool(env)
+			if werr != nil {
+				it.Err = fmt.Errorf("where: %w", werr)
+			} else if !keep {
+				return nil
+			}
+		}
+		if it.Err == nil && src.ID != nil {
+			v, ierr := src.ID.Eval(env)
+			if ierr != nil || v == nil {
+				if ierr == nil {
+					ierr = errors.New("id is nil")
+				}
+				it.Err = fmt.Errorf("id: %w", ierr)
+			} else if s, ok := v.(string); ok {
+				rec.ID, idSet = s, true
+			} else {
+				rec.ID, idSet = fmt.Sprint(v), true
+			}
+		}
+	}
+	if it.Err != nil {
+		rec.ID, rec.Malformed, rec.SourceLine = "", true, it.Line
+		if rec.SourceLine == 0 {
+			rec.SourceLine = it.Index
+		}
+		return rec
+	}
+	if !idSet {
+		rec.ID = strconv.Itoa(it.Index)
+	}
+	return rec
 }
 
 func (r *Runner) sourceLimit(src *interp.Source) int {

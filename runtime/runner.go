@@ -340,6 +340,9 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		r.opts.Caches.Close(context.WithoutCancel(ctx))
 	}
 	sum := &Summary{Stats: r.Stats(), Outcome: OutcomeCompleted, RunID: r.runID, Budget: r.bud.limit.Dollars()}
+	// Before the summary goes anywhere: the journal's copy is what status
+	// adds the caches' costs from.
+	r.addCacheCosts(sum)
 	switch {
 	case r.bud.isExhausted():
 		sum.Outcome = OutcomeBudget
@@ -359,7 +362,6 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		// print as the budget itself.
 		err = fmt.Errorf("%w: spent $%.6f of $%s", ErrBudgetExceeded, sum.Cost, strconv.FormatFloat(sum.Budget, 'f', -1, 64))
 	}
-	r.addCacheCosts(sum)
 	return sum, err
 }
 

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe"
+	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime"
+	"github.com/llmpipe/llmpipe/stdlib"
 	"github.com/llmpipe/llmpipe/stdlib/metrics"
 	"github.com/llmpipe/llmpipe/stdlib/store"
 	"github.com/llmpipe/llmpipe/stdlib/web"
@@ -103,6 +106,27 @@ func sourceItems(ctx context.Context, p *llmpipe.Pipeline) (int, bool) {
 		n, ok = max(n, c), true
 	}
 	return n, ok
+}
+
+// countSource counts a source's rows (before any where filter).
+func countSource(ctx context.Context, src *interp.Source) (int, bool) {
+	s, err := stdlib.OpenSource(ctx, src)
+	if err != nil {
+		return 0, false
+	}
+	defer s.Close()
+	c, ok := s.(runtime.Counter)
+	if !ok {
+		return 0, false
+	}
+	n, err := c.Count(ctx)
+	if err != nil {
+		return 0, false
+	}
+	if src.Limit > 0 && n > src.Limit {
+		n = src.Limit
+	}
+	return n, true
 }
 
 // uiFlag is --ui (the default address) or --ui=ADDR.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe"
-	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime"
 	"github.com/llmpipe/llmpipe/stdlib"
 	"github.com/llmpipe/llmpipe/stdlib/store"
@@ -44,10 +43,16 @@ Example:
 		env.errorf("%v", err)
 		return exitError
 	}
+	// The items as a run would see them (sources read, wheres applied,
+	// results looked up), so that the counts agree with a run's summary:
+	// rows a source's where drops are not pending, items a step's where
+	// skips are skipped, rows that do not parse are failed.
+	census, cerr := runtime.Census(ctx, p.Program, stdlib.OpenSource, s.Lookup)
 	fmt.Fprintf(env.stdout, "store %s\n\n", st.Path)
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tDONE\tFAILED\tPENDING\tSTALE\tCALLS\tTOKENS\tSPENT")
 	var spent float64
+	var skipped, malformed []string
 	for _, step := range p.Program.Steps {
 		ss := stepStatus(st, step.Name)
 		cur := ss.Fingerprint(step.Fingerprint())
@@ -57,19 +62,37 @@ Example:
 				stale += f.Done + f.Failed
 			}
 		}
-		pending := "?"
-		if step.FromSource != nil {
-			if n, ok := countSource(ctx, step.FromSource); ok {
-				pending = count(int64(max(0, n-cur.Done-cur.Failed)))
+		done, failed, pending := count(int64(cur.Done)), count(int64(cur.Failed)), "?"
+		if c := census[step.Name]; cerr == nil && c != nil {
+			done, failed, pending = count(int64(c.Done)), count(int64(c.Failed)), count(int64(c.Pending))
+			if c.Skipped > 0 {
+				skipped = append(skipped, fmt.Sprintf("%s %s", step.Name, count(int64(c.Skipped))))
+			}
+			if c.Malformed > 0 {
+				malformed = append(malformed, fmt.Sprintf("%s %s", step.Name, count(int64(c.Malformed))))
 			}
 		}
 		tokens := ss.Usage.PromptTokens + ss.Usage.OutputTokens + ss.Usage.ThinkingTokens
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t$%.4f\n", step.Name, count(int64(cur.Done)), count(int64(cur.Failed)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t$%.4f\n", step.Name, done, failed,
 			pending, count(int64(stale)), count(int64(ss.Calls)), count(int64(tokens)), ss.Spent)
 		spent += ss.Spent
 	}
 	tw.Flush()
-	fmt.Fprintf(env.stdout, "\nspent $%.4f over %d runs · %s cached replies", spent, st.Runs, count(int64(st.Responses)))
+	if len(skipped) > 0 {
+		fmt.Fprintf(env.stdout, "\nskipped by where: %s\n", strings.Join(skipped, " · "))
+	}
+	if len(malformed) > 0 {
+		fmt.Fprintf(env.stdout, "\nmalformed source rows (failed, not stored): %s\n", strings.Join(malformed, " · "))
+	}
+	if cerr != nil {
+		fmt.Fprintf(env.stdout, "\npending unknown: %v\n", cerr)
+	}
+	spent += st.CacheSpent
+	fmt.Fprintf(env.stdout, "\nspent $%.4f over %d runs", spent, st.Runs)
+	if st.CacheSpent > 0 {
+		fmt.Fprintf(env.stdout, " (context caches $%.4f)", st.CacheSpent)
+	}
+	fmt.Fprintf(env.stdout, " · %s cached replies", count(int64(st.Responses)))
 	if st.Caches > 0 {
 		fmt.Fprintf(env.stdout, " · %d context caches not yet deleted", st.Caches)
 	}
@@ -91,28 +114,6 @@ func stepStatus(st *store.Status, step string) store.StepStatus {
 		}
 	}
 	return store.StepStatus{Step: step}
-}
-
-// countSource counts a source's items for the pending column (before any
-// where filter, so pending is an upper bound).
-func countSource(ctx context.Context, src *interp.Source) (int, bool) {
-	s, err := stdlib.OpenSource(ctx, src)
-	if err != nil {
-		return 0, false
-	}
-	defer s.Close()
-	c, ok := s.(runtime.Counter)
-	if !ok {
-		return 0, false
-	}
-	n, err := c.Count(ctx)
-	if err != nil {
-		return 0, false
-	}
-	if src.Limit > 0 && n > src.Limit {
-		n = src.Limit
-	}
-	return n, true
 }
 
 func cmdShow(ctx context.Context, env *cmdEnv, args []string) int {

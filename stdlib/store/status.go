@@ -20,6 +20,10 @@ type Status struct {
 	LastRun   *Run // nil before the first run
 	Responses int  // replies in the response cache
 	Caches    int  // provider context caches still recorded
+	// CacheSpent is what shared-context caches cost (creation and storage)
+	// over every run that ended, from the runs' summaries: a run that
+	// crashed did not get to count it. Steps' Spent leaves it out.
+	CacheSpent float64
 }
 
 // StepStatus sums one step over the store.
@@ -79,6 +83,21 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 	err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM responses),
 		(SELECT count(*) FROM caches)`).Scan(&st.Runs, &st.Responses, &st.Caches)
 	if err != nil {
+		return nil, fmt.Errorf("reading status: %w", corrupt(s.path, err))
+	}
+	if err := s.query(ctx, `SELECT summary FROM runs WHERE summary IS NOT NULL`, nil, func(rows *sql.Rows) error {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return err
+		}
+		var sum struct {
+			CacheCost float64 `json:"cache_cost"`
+		}
+		if json.Unmarshal(b, &sum) == nil {
+			st.CacheSpent += sum.CacheCost
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("reading status: %w", corrupt(s.path, err))
 	}
 	if st.Runs > 0 {
