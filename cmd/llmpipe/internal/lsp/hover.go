@@ -155,18 +155,18 @@ func symbolHover(a *analysis, sym *symbol) string {
 	return head
 }
 
-// modelHover shows a model's prices and tier-1 quota from the catalog.
+// modelHover shows a model's prices and default-tier quota from the catalog.
 func modelHover(id string) string {
 	m, ok := catalog.Lookup(id)
 	if !ok {
 		return fmt.Sprintf("`%s`: not in the built-in catalog; give prices and limits in a model block", id)
 	}
-	l := m.Limits(1)
+	l := m.Limits(catalog.DefaultTier)
 	s := fmt.Sprintf("`%s`\n\nPrice per 1M tokens: input $%g, output $%g, cached $%g", m.ID, m.Price.InputPerM, m.Price.OutputPerM, m.Price.CachedPerM)
 	if m.LongPrice != nil {
 		s += fmt.Sprintf(" (above %d prompt tokens: input $%g, output $%g)", m.LongAbove, m.LongPrice.InputPerM, m.LongPrice.OutputPerM)
 	}
-	s += fmt.Sprintf("\n\nTier 1 quota: %d RPM, %d TPM, %d RPD", l.RPM, l.TPM, l.RPD)
+	s += fmt.Sprintf("\n\nTier %d quota: %d RPM, %d TPM, %d RPD", catalog.DefaultTier, l.RPM, l.TPM, l.RPD)
 	if m.Caching {
 		s += fmt.Sprintf("\n\nExplicit caching from %d tokens", m.MinCacheTokens)
 	}
