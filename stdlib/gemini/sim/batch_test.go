@@ -584,6 +584,14 @@ func TestBatchRawShapes(t *testing.T) {
 	if resp.StatusCode != 400 || resp.Header.Get("X-Goog-Upload-Status") != "final" {
 		t.Fatalf("wrong offset: %d %v", resp.StatusCode, resp.Header)
 	}
+	for _, hdr := range []map[string]string{{"X-Goog-Upload-Command": "explode"}, {}} {
+		if resp, _ := post(path, "", hdr); resp.StatusCode != 400 || resp.Header.Get("X-Goog-Upload-Status") != "final" {
+			t.Errorf("bad command %v: %d %v", hdr, resp.StatusCode, resp.Header)
+		}
+	}
+	if resp, _ := post("upload/v1beta/files?upload_id=nope", "", map[string]string{"X-Goog-Upload-Command": "upload"}); resp.StatusCode != 404 || resp.Header.Get("X-Goog-Upload-Status") != "final" {
+		t.Errorf("unknown session: %d %v", resp.StatusCode, resp.Header)
+	}
 	resp, b = post(path, data[10:], map[string]string{"X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": "10"})
 	var fr struct{ File map[string]any }
 	json.Unmarshal(b, &fr)

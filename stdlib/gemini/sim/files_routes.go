@@ -19,6 +19,10 @@ func baseURL(r *http.Request) string { return "http://" + r.Host + "/" }
 
 // serveUpload handles POST …/upload/v1beta/files.
 func (s *Server) serveUpload(x *exchange) {
+	// Every reply carries a status, errors included (a failed body read
+	// answers before any handler below could set it); replies that keep
+	// the session open overwrite it with "active".
+	x.w.Header().Set("X-Goog-Upload-Status", "final")
 	if x.r.Method != http.MethodPost {
 		s.uploadFail(x, errNotFound(x.r.URL.Path))
 		return
@@ -137,7 +141,6 @@ func (s *Server) uploadChunk(x *exchange, cmds map[string]bool) {
 		return
 	}
 	if !s.readBody(x) {
-		h.Set("X-Goog-Upload-Status", "final")
 		return
 	}
 	// One session is written by one client in order; the lock guards the
