@@ -35,8 +35,20 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 		if first && r.draining() {
 			return nil, false, errAbandoned
 		}
+		// While the endpoint is down, wait here: no call, no item started.
+		probe, err := r.brk.enter(ctx, r.drainCh)
+		if err != nil {
+			var oe *OutageError
+			if errors.As(err, &oe) {
+				r.fail(oe) // stops the run; this item stays pending
+			}
+			return nil, false, errAbandoned
+		}
 		slot, err := r.acquireSlot(ctx, model, req, first)
 		if err != nil {
+			if probe {
+				r.brk.cancelProbe()
+			}
 			return nil, false, err
 		}
 		start := r.clock.Now()
@@ -46,6 +58,12 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 		cost := r.account(it, model, resp, callErr)
 		cancelled := ctx.Err() != nil
 		pe := slot.release(r, cost, resp, callErr, cancelled, latency)
+		unreachable := pe != nil && pe.Unreachable
+		if cancelled && probe {
+			r.brk.cancelProbe()
+		} else if !cancelled {
+			r.brk.done(probe, unreachable, callErr)
+		}
 
 		if len(r.opts.Observers) > 0 { // &u escapes: skip the allocation when nobody listens
 			ev := Event{Kind: EventCallFinished, Step: it.step.Name, Item: it.rec.ID, Model: model.ID,
@@ -91,6 +109,20 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 				if err := sleep(ctx, r.clock, d); err != nil {
 					return nil, false, errAbandoned
 				}
+			}
+			continue
+		}
+		if unreachable {
+			// Not an attempt: the endpoint is down, not the item. The
+			// breaker holds the next call once enough fail in a row;
+			// until then, back off so a flaky endpoint is not hammered.
+			r.journal(ctx, it, model, req, key, resp, callErr, cost, latency, false)
+			if waits >= maxRateLimitWaits {
+				return nil, false, callErr
+			}
+			d := r.jitter(min(waits+1, 6), it.step.Retry.BackoffMin, it.step.Retry.BackoffMax, 0)
+			if err := sleep(ctx, r.clock, d); err != nil {
+				return nil, false, errAbandoned
 			}
 			continue
 		}

@@ -67,7 +67,11 @@ type Error struct {
 	Quota      []QuotaViolation // for 429s; empty for a bare 429
 	CacheGone  bool             // the named cached content is expired or unknown
 	TooSmall   bool             // cache create refused: content under the minimum size
-	Err        error            // underlying error, if any
+	// Unreachable says the call never reached the endpoint (connection
+	// refused, no such host, no route): the endpoint is down, not the
+	// request wrong. Such calls are not attempts; see the run's breaker.
+	Unreachable bool
+	Err         error // underlying error, if any
 }
 
 func (e *Error) Error() string {

@@ -32,6 +32,11 @@ const (
 	// reply then passes parse and checks is told by attempt_failed or the
 	// item's terminal event.
 	EventCallFinished EventKind = "call_finished"
+	// EventEndpointDown: calls in a row could not reach the endpoint, so
+	// no call goes out but a probe until it answers (Delay: how long the
+	// run waits for it, --max-outage); EventEndpointUp: it answers again.
+	EventEndpointDown EventKind = "endpoint_down"
+	EventEndpointUp   EventKind = "endpoint_up"
 )
 
 // Event is one entry of the event stream. Which fields are set depends on

@@ -56,7 +56,26 @@ func (r *Runner) finishFailed(ctx context.Context, st *stage, it *itemRun, class
 		return
 	}
 	r.stats.failed.Add(1)
+	if transientOnly(rec.Failure) {
+		r.stats.retryable.Add(1)
+	}
 	r.emit(Event{Kind: EventItemFailed, Step: rec.Step, Item: rec.ID, Model: rec.Model, Attempt: rec.Attempts, Class: class.String(), Message: msg, Cost: rec.Cost})
+}
+
+// transientOnly reports a failure that says nothing against the item: every
+// attempt failed on a transient error or a rate limit (an outage, an
+// overloaded model, a day's quota spent). A plain re-run retries such an
+// item; other failures stay failed until --retry-failed.
+func transientOnly(f *Failure) bool {
+	if f == nil || (f.Class != ClassTransient && f.Class != ClassRateLimit) {
+		return false
+	}
+	for _, e := range f.Errors {
+		if e.Class != ClassTransient && e.Class != ClassRateLimit {
+			return false
+		}
+	}
+	return true
 }
 
 // terminal runs the After middleware, commits the result to the store and
@@ -98,7 +117,7 @@ type resumeOutcome int
 
 const (
 	resumeNone    resumeOutcome = iota // nothing usable stored: run the item
-	resumeRetry                        // a stored failure to run again (--retry-failed)
+	resumeRetry                        // a stored failure to run again (--retry-failed, or transient only)
 	resumeDone                         // delivered from the store: terminal
 	resumeAbandon                      // the store could not be read: leave the item
 )
@@ -120,7 +139,7 @@ func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *
 	if res == nil || res.Input != input {
 		return resumeNone
 	}
-	if !res.OK && r.opts.RetryFailed {
+	if !res.OK && (r.opts.RetryFailed || transientOnly(res.Failure)) {
 		return resumeRetry
 	}
 	var out any

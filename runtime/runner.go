@@ -27,6 +27,10 @@ type Settings struct {
 	Fresh       bool    // ignore results stored by earlier runs
 	NoCache     bool    // do not answer from the response cache
 	RetryFailed bool    // re-run items whose stored result is a failure
+	// MaxOutage is how long the endpoint may stay unreachable (every call
+	// refused) before the run stops, leaving unfinished items pending;
+	// 0 means DefaultMaxOutage (5m).
+	MaxOutage time.Duration
 	// Plan is the version of the plan the run starts with (each Reload
 	// adds one), stamped on every record as _meta.plan; 0 for a fresh
 	// run.
@@ -106,6 +110,7 @@ type Runner struct {
 	stats *counters
 	bud   *budget
 	sem   *semaphore
+	brk   *breaker // holds calls while the endpoint is unreachable
 
 	plan atomic.Pointer[plan]
 
@@ -172,6 +177,7 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 	if opts.Budget > 0 {
 		r.bud.limit = Dollars(opts.Budget)
 	}
+	r.brk = newBreaker(clk, opts.MaxOutage, r.emit)
 	r.plan.Store(newPlan(prog, opts.Plan))
 	r.setLimits(prog)
 	if opts.Caches != nil {

@@ -28,6 +28,9 @@ type Stats struct {
 	// its source. Repaired counts rows read with U+FFFD in place of bytes
 	// that were not UTF-8.
 	Malformed int64 `json:"malformed"`
+	// Retryable counts the failures (in Failed) that were transient only
+	// (see Runner docs): a plain re-run of the same command retries them.
+	Retryable int64 `json:"failed_retryable"`
 	Repaired  int64 `json:"repaired_utf8"`
 	InFlight  int64 `json:"in_flight"`
 
@@ -82,7 +85,7 @@ type counters struct {
 	total   atomic.Int64
 
 	read, done, succeeded, failed, skipped, resumed, inFlight atomic.Int64
-	malformed, repaired                                       atomic.Int64
+	malformed, repaired, retryable                            atomic.Int64
 	attempts, retries, rateLimited, cacheHits, recovered      atomic.Int64
 
 	promptTok, outputTok, cachedTok, thinkTok atomic.Int64
@@ -147,6 +150,7 @@ func (c *counters) snapshot(now time.Time) Stats {
 		Skipped:     c.skipped.Load(),
 		Resumed:     c.resumed.Load(),
 		Malformed:   c.malformed.Load(),
+		Retryable:   c.retryable.Load(),
 		Repaired:    c.repaired.Load(),
 		InFlight:    c.inFlight.Load(),
 		Attempts:    c.attempts.Load(),

@@ -147,6 +147,7 @@ func addRunFlags(fs *flag.FlagSet, rf *runFlags) {
 	fs.Var(limitFlag(&rf.opts.Limit), "limit", "take at most `N` items from each source")
 	fs.Var(budgetFlag{&rf.opts.Budget}, "budget", "stop before spending more than this many `dollars` (overrides config.budget)")
 	fs.StringVar(&rf.opts.BaseURL, "base-url", "", "Gemini API base `URL` (default: GOOGLE_GEMINI_BASE_URL, else Google's)")
+	fs.Var(durationFlag{&rf.opts.MaxOutage, "max-outage"}, "max-outage", "how long the endpoint may refuse every call before the run stops, leaving unfinished items pending (default 5m)")
 	fs.StringVar(&rf.events, "events", "", "write the event stream as JSON lines to `FILE`")
 	fs.StringVar(&rf.summary, "summary", "", "write the end-of-run summary as JSON to `FILE`")
 	fs.BoolVar(&rf.quiet, "quiet", false, "no progress line")
@@ -201,6 +202,15 @@ func runLive(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, opts llmp
 		met = metrics.NewRun()
 		opts.Observers = append(slices.Clip(opts.Observers), met)
 	}
+	// An outage would otherwise look like a stalled progress line.
+	opts.Observers = append(slices.Clip(opts.Observers), runtime.ObserverFunc(func(e runtime.Event) {
+		switch e.Kind {
+		case runtime.EventEndpointDown:
+			fmt.Fprintf(env.stderr, "\nllmpipe: %s; the run stops if it stays down for %s\n", e.Message, e.Delay)
+		case runtime.EventEndpointUp:
+			fmt.Fprintf(env.stderr, "\nllmpipe: %s; going on\n", e.Message)
+		}
+	}))
 	r, err := p.Start(ctx, opts)
 	if err != nil {
 		for _, ln := range []net.Listener{uiLn, metricsLn} {
@@ -314,9 +324,24 @@ func finishRun(env *cmdEnv, rf *runFlags, sum *runtime.Summary, err error) int {
 		env.errorf("interrupted; run the same command again to resume")
 		return exitInterrupted
 	case sum.Failed > 0:
+		printRetryHint(env, sum)
 		return exitFailedItems
 	}
 	return exitOK
+}
+
+// printRetryHint says how to run a finished run's failed items again.
+func printRetryHint(env *cmdEnv, sum *runtime.Summary) {
+	other := max(sum.Failed-sum.Retryable-sum.Malformed, 0)
+	if sum.Retryable > 0 {
+		env.errorf("%d failed on transient errors only (endpoint down or overloaded, quota spent): run the same command again to retry them", sum.Retryable)
+	}
+	if other > 0 {
+		env.errorf("%d failed (their records are in the failed sinks): to call them again, run the same command with --retry-failed", other)
+	}
+	if sum.Malformed > 0 {
+		env.errorf("%d source rows did not parse: fix them in the source and run again", sum.Malformed)
+	}
 }
 
 func writeJSON(path string, v any) error {

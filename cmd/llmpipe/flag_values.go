@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/llmpipe/llmpipe/runtime"
 )
@@ -60,6 +61,31 @@ func (f countFlag) Set(s string) error {
 		return errors.New("must be at most " + strconv.Itoa(f.max))
 	}
 	*f.p = v
+	return nil
+}
+
+// durationFlag is a duration that must be more than 0 (--max-outage).
+type durationFlag struct {
+	p    *time.Duration
+	name string
+}
+
+func (f durationFlag) String() string {
+	if f.p == nil || *f.p == 0 {
+		return ""
+	}
+	return f.p.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration (like 90s or 5m)")
+	}
+	if d <= 0 {
+		return errors.New("must be more than 0; leave --" + f.name + " out for the default")
+	}
+	*f.p = d
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -31,7 +32,19 @@ func classify(ctx, attemptCtx context.Context, timeout time.Duration, op string,
 	}
 	// Resets, EOFs, truncated or undecodable bodies: the network, not the
 	// request, so the same request may well succeed next time.
-	return &runtime.Error{Class: runtime.ClassTransient, Message: shortMessage(err.Error()), Err: err}
+	return &runtime.Error{Class: runtime.ClassTransient, Message: shortMessage(err.Error()), Err: err, Unreachable: unreachable(err)}
+}
+
+// unreachable reports an error from before the request left: the
+// connection could not be made (refused, no route, no such host). It says
+// the endpoint is down, not that anything is wrong with the request.
+func unreachable(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // classifyAPI maps a non-2xx reply.
