@@ -165,7 +165,7 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 		Cost:       book.Cost,
 		Price:      book.Price,
 		Pacer:      runtime.QuotaPacer{Limiter: limiter, Window: opts.QuotaWindow},
-		Limits:     bookLimits,
+		Quotas:     quotaBook(prog, book),
 		Caches:     cm,
 	})
 	if err != nil {
@@ -204,10 +204,15 @@ func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (*runtime.Summary, 
 	return r.Wait(ctx)
 }
 
-// bookLimits is runtime.Options.Limits: a model's quota from the price
-// and quota book of the program it belongs to (the run's, or an edit's).
-func bookLimits(prog *interp.Program, m *interp.Model) quota.Limits {
-	return catalog.NewBook(prog).Limits(m)
+// quotaBook is runtime.Options.Quotas: the run's book for its own
+// program, a new one for an edit (reload).
+func quotaBook(prog *interp.Program, book *catalog.Book) func(*interp.Program) runtime.QuotaBook {
+	return func(p *interp.Program) runtime.QuotaBook {
+		if p == prog {
+			return book
+		}
+		return catalog.NewBook(p)
+	}
 }
 
 // Reload applies an edited pipeline to the running run (see

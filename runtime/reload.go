@@ -23,7 +23,7 @@ func (e *ReloadError) Error() string {
 // Reload makes prog the plan for every item that starts from now on; items
 // in flight finish under the plan they started with, and records carry the
 // plan version that produced them. Worker count, budget and the pacer's
-// quotas (Options.Limits) apply at once.
+// quotas (Options.Quotas) apply at once.
 //
 // The shape of the run is fixed while it runs: an edit that removes,
 // renames or adds a step, changes where a step reads from, or changes the

@@ -63,10 +63,11 @@ type Options struct {
 	Price func(m *interp.Model) interp.Price
 	// Pacer paces calls to each model's quota; nil: unlimited.
 	Pacer Pacer
-	// Limits gives the quota of prog's model block m (stdlib/catalog's
-	// Book). With a Pacer, New hands the pacer every model's limits, and
-	// Reload the edited program's; nil leaves the pacer's limits alone.
-	Limits func(prog *interp.Program, m *interp.Model) quota.Limits
+	// Quotas gives the quota book of a program (stdlib/catalog's Book).
+	// With a Pacer, New hands the pacer every model's limits from the
+	// run's book, and Reload those of the edited program's; nil leaves
+	// the pacer's limits alone.
+	Quotas func(prog *interp.Program) QuotaBook
 	// Caches manages shared-context caches; nil sends cache content
 	// inline. New hands it the runner's event emitter.
 	Caches CacheManager
@@ -196,13 +197,19 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 	return r, nil
 }
 
+// QuotaBook answers the quota of a program's model blocks.
+type QuotaBook interface {
+	Limits(m *interp.Model) quota.Limits
+}
+
 // setLimits gives the pacer the quota of each of prog's models.
 func (r *Runner) setLimits(prog *interp.Program) {
-	if r.opts.Pacer == nil || r.opts.Limits == nil {
+	if r.opts.Pacer == nil || r.opts.Quotas == nil {
 		return
 	}
+	book := r.opts.Quotas(prog)
 	for _, m := range prog.Models {
-		r.opts.Pacer.SetLimits(m.ID, r.opts.Limits(prog, m))
+		r.opts.Pacer.SetLimits(m.ID, book.Limits(m))
 	}
 }
 

@@ -32,7 +32,7 @@ step extract {
 `
 
 // TestLimitsReachThePacer: the runtime owns its quotas. New hands the
-// pacer each model's limits from Options.Limits, and Reload those of the
+// pacer each model's limits from Options.Quotas, and Reload those of the
 // edited program, with no call back into the caller.
 func TestLimitsReachThePacer(t *testing.T) {
 	files := func(rpm string) map[string]string {
@@ -42,9 +42,9 @@ func TestLimitsReachThePacer(t *testing.T) {
 	opts := options(&fakeProvider{})
 	opts.Pacer = runtime.QuotaPacer{Limiter: lim}
 	var asked []*interp.Program
-	opts.Limits = func(prog *interp.Program, m *interp.Model) quota.Limits {
+	opts.Quotas = func(prog *interp.Program) runtime.QuotaBook {
 		asked = append(asked, prog)
-		return quota.Limits{RPM: m.RPM * 10, Concurrency: 3}
+		return tenfold{}
 	}
 	first := compile(t, files("7"))
 	r, err := runtime.New(first, opts)
@@ -52,7 +52,7 @@ func TestLimitsReachThePacer(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := lim.Stats("gemini-2.5-flash").Limits; got.RPM != 70 || got.Concurrency != 3 {
-		t.Errorf("after New the pacer has %+v, want rpm 70 (from Options.Limits), concurrency 3", got)
+		t.Errorf("after New the pacer has %+v, want rpm 70 (from Options.Quotas), concurrency 3", got)
 	}
 	// The edit, read from the same directory (a moved source is refused).
 	f, d := lang.Parse(filepath.Join(first.Dir, "main.llmp"), []byte(fmt.Sprintf(limitsPipeline, "9")))
@@ -67,8 +67,15 @@ func TestLimitsReachThePacer(t *testing.T) {
 		t.Errorf("after Reload the pacer has %+v, want rpm 90", got)
 	}
 	if len(asked) != 2 || asked[0] != first || asked[1] != edited {
-		t.Errorf("Limits was asked about %d programs, want the first then the edited one", len(asked))
+		t.Errorf("Quotas was asked about %d programs, want the first then the edited one", len(asked))
 	}
+}
+
+// tenfold is a quota book that gives ten times a block's rpm.
+type tenfold struct{}
+
+func (tenfold) Limits(m *interp.Model) quota.Limits {
+	return quota.Limits{RPM: m.RPM * 10, Concurrency: 3}
 }
 
 // fakeCaches is a CacheManager that never caches and reports fixed costs.
