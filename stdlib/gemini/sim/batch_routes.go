@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// serveBatches handles GET batches (list).
+// serveBatchList handles GET batches: the jobs, newest first, paged.
 func (s *Server) serveBatchList(x *exchange) {
 	if x.r.Method != http.MethodGet {
 		x.fail(errNotFound(x.r.URL.Path))
