@@ -39,6 +39,10 @@ type RunOptions struct {
 	StorePath string // "" : config.store, else .llmpipe/<name>.db beside the file
 	NoStore   bool   // run without a store: nothing resumes, nothing is cached
 
+	// BatchInlineLimit is the largest batch job body sent inline, in
+	// bytes; bigger jobs upload a JSONL file (default: just under 20 MB).
+	BatchInlineLimit int
+
 	// QuotaWindow compresses the quota "minute" (benchmarks, tests); 0 is a minute.
 	QuotaWindow time.Duration
 
@@ -91,12 +95,12 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 			r.Sim = srv
 			timeScale = float64(cfg.Window) / float64(time.Minute)
 			r.closers = append(r.closers, srv.Close)
-			provider, err = gemini.New(ctx, gemini.Options{APIKey: "simulator", BaseURL: srv.URL()})
+			provider, err = gemini.New(ctx, gemini.Options{APIKey: "simulator", BaseURL: srv.URL(), BatchInlineLimit: opts.BatchInlineLimit})
 			if err != nil {
 				return nil, err
 			}
 		} else {
-			provider, err = gemini.New(ctx, gemini.Options{APIKey: opts.APIKey, BaseURL: opts.BaseURL})
+			provider, err = gemini.New(ctx, gemini.Options{APIKey: opts.APIKey, BaseURL: opts.BaseURL, BatchInlineLimit: opts.BatchInlineLimit})
 			if err != nil {
 				return nil, err
 			}
@@ -167,6 +171,9 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 		Pacer:      runtime.QuotaPacer{Limiter: limiter, Window: opts.QuotaWindow},
 		Quotas:     quotaBook(prog, book),
 		Caches:     cm,
+		Batches: runtime.BatchOptions{
+			Cost: book.BatchCost, Price: book.BatchPrice, Tokens: book.BatchTokens, Name: p.Name(),
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -196,6 +196,20 @@ func (c *checker) integer(a *lang.Attribute, lo int) (int, bool) {
 	return int(n.Int), true
 }
 
+// boolean reads true or false.
+func (c *checker) boolean(a *lang.Attribute) (bool, bool) {
+	if r, ok := a.Value.Lit.(*lang.RefLit); ok && len(r.Parts) == 1 {
+		switch r.Parts[0].Name {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+	}
+	c.wrongKind(a, "true or false", "")
+	return false, false
+}
+
 func (c *checker) number(a *lang.Attribute) (float64, bool) {
 	n, ok := a.Value.Lit.(*lang.NumberLit)
 	if !ok {

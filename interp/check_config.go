@@ -38,8 +38,13 @@ func (c *checker) lowerConfig() {
 			}
 		}
 	}
+	if a := body.attrs["batch"]; a != nil {
+		cfg.Batch, _ = c.boolean(a)
+	}
 	if a := body.attrs["tier"]; a != nil {
-		if v, ok := c.integer(a, 1); ok {
+		if r, isRef := a.Value.Lit.(*lang.RefLit); isRef && r.Dotted() == "free" {
+			cfg.FreeTier = true
+		} else if v, ok := c.integer(a, 1); ok {
 			if v > 3 {
 				c.errorf(a.Value.Range, "Gemini API tiers are 1, 2 and 3", "unknown tier %d", v)
 			} else {

@@ -38,6 +38,8 @@ func (c *checker) lowerModel(d *decl) {
 					m.ThinkingBudget = &v
 				}
 			}
+		case "batch_tokens":
+			m.BatchTokens, _ = c.integer(a, 1)
 		case "max_output_tokens", "rpm", "tpm", "rpd", "concurrency":
 			v, _ := c.integer(a, 1)
 			switch name {

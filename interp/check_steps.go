@@ -105,6 +105,21 @@ func (c *checker) resolveStep(d *decl) {
 			st.Timeout = v
 		}
 	}
+	if a := b.attrs["batch"]; a != nil {
+		st.Batch, _ = c.boolean(a)
+	}
+	if a := b.attrs["batch_size"]; a != nil {
+		st.BatchSize, _ = c.integer(a, 1)
+	}
+	if a := b.attrs["batch_retries"]; a != nil {
+		if v, ok := c.str(a); ok {
+			if v != "online" && v != "batch" {
+				c.errorf(a.Value.Range, didYouMean(v, []string{"online", "batch"}, `write "online" or "batch"`), "unknown batch_retries %q", v)
+			} else {
+				st.BatchRetries = v
+			}
+		}
+	}
 	if rb := b.blocks[kindRetry]; rb != nil {
 		c.lowerRetry(st, rb)
 	}

@@ -100,6 +100,10 @@ type Model struct {
 	// Prices in dollars per million tokens (storage per million token-hours);
 	// nil means "from the built-in price table".
 	Price *Price
+
+	// BatchTokens is the Batch Mode enqueued-token limit; 0 means "from
+	// the tier table".
+	BatchTokens int
 }
 
 // Price is what a model costs.
@@ -130,6 +134,14 @@ type Step struct {
 	Checks     []*CheckRule
 	Retry      Retry
 	Timeout    time.Duration // per attempt; default 60s
+
+	// Batch sends the step's first attempts through batch jobs.
+	Batch bool
+	// BatchSize caps the items of one job; 0: no cap of the step's own.
+	BatchSize int
+	// BatchRetries is where follow-up attempts go: "online" (the default)
+	// or "batch" (a new job).
+	BatchRetries string
 
 	fpOnce sync.Once // Fingerprint, computed on first use
 	fp     string
@@ -170,6 +182,8 @@ type Config struct {
 	Store    string  // absolute path of the store; "" means the default
 	Provider string  // "gemini" (default) or "sim"
 	Tier     int     // quota tier for the built-in table; default 1
+	FreeTier bool    // tier = free: the free tier's quotas (no Batch Mode)
+	Batch    bool    // every step's first attempts through batch jobs
 }
 
 // Test is a `test` block: one item through one step with the model's

@@ -17,6 +17,7 @@ const (
 	vTemplate                // a string with {{ }} holes
 	vDurRange                // 1s .. 30s
 	vText                    // a string or an expression evaluated at check time
+	vBool                    // true or false
 )
 
 // attrSpec describes one attribute of a block kind.
@@ -96,6 +97,7 @@ var specs = map[string]*blockSpec{
 		{Name: "output_price", Kind: vMoney, Doc: "dollars per million output tokens"},
 		{Name: "cached_price", Kind: vMoney, Doc: "dollars per million cached input tokens"},
 		{Name: "storage_price", Kind: vMoney, Doc: "dollars per million cached tokens per hour"},
+		{Name: "batch_tokens", Kind: vInt, Default: "from the tier table", Doc: "Batch Mode enqueued-token limit"},
 	}},
 	kindLadder: {Kind: kindLadder, Named: true, ValueForm: true, Doc: "models to climb, cheapest first"},
 	kindCache: {Kind: kindCache, Named: true, Doc: "shared context uploaded once per model", Attrs: []attrSpec{
@@ -111,6 +113,9 @@ var specs = map[string]*blockSpec{
 		{Name: "prompt", Kind: vTemplate, Required: true},
 		{Name: "cache", Kind: vRef},
 		{Name: "timeout", Kind: vDuration, Default: "60s", Doc: "per attempt"},
+		{Name: "batch", Kind: vBool, Default: "false", Doc: "send first attempts through Gemini Batch Mode (half price, hours of latency)"},
+		{Name: "batch_size", Kind: vInt, Default: "no cap", Doc: "items per batch job at most"},
+		{Name: "batch_retries", Kind: vString, Default: "\"online\"", Doc: "where follow-up attempts go: \"online\" or \"batch\""},
 	}},
 	kindRetry: {Kind: kindRetry, Doc: "how a step retries and climbs its ladder", Attrs: []attrSpec{
 		{Name: "attempts", Kind: vInt, Default: "3", Doc: "all rungs together"},
@@ -133,7 +138,8 @@ var specs = map[string]*blockSpec{
 		{Name: "budget", Kind: vMoney, Default: "no budget"},
 		{Name: "store", Kind: vString, Default: ".llmpipe/<name>.db"},
 		{Name: "provider", Kind: vString, Default: "gemini"},
-		{Name: "tier", Kind: vInt, Default: "1"},
+		{Name: "tier", Kind: vInt, Default: "1", Doc: "1, 2, 3, or free"},
+		{Name: "batch", Kind: vBool, Default: "false", Doc: "every step's first attempts through Gemini Batch Mode"},
 	}},
 }
 

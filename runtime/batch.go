@@ -70,8 +70,10 @@ type BatchProvider interface {
 	CreateBatch(ctx context.Context, spec *BatchJobSpec) (string, error)
 	// BatchStatus polls a job.
 	BatchStatus(ctx context.Context, name string) (*BatchStatus, error)
-	// BatchResults reads a succeeded job's results, in any order.
-	BatchResults(ctx context.Context, name string) ([]BatchResult, error)
+	// BatchResults reads a succeeded job's results, in any order; keys
+	// are the job's keys as given to CreateBatch (the provider may have
+	// sent them encoded), and each result carries one of them.
+	BatchResults(ctx context.Context, name string, keys []string) ([]BatchResult, error)
 	// CancelBatch asks the service to stop a job.
 	CancelBatch(ctx context.Context, name string) error
 	// ListBatches lists the account's jobs (for adopting a job whose name

@@ -61,6 +61,55 @@ func (b *budget) reserve(ctx context.Context, worst Money) bool {
 	}
 }
 
+// reserveMany reserves, as one reservation, the longest prefix of costs
+// that fits (a batch job cut to what is left), waiting like reserve while
+// other reservations may free room. It returns how many fit and their sum;
+// 0 when the budget is exhausted or ctx ended.
+func (b *budget) reserveMany(ctx context.Context, costs []Money) (int, Money) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		if b.limit > 0 && b.exhausted {
+			return 0, 0
+		}
+		n, sum := 0, Money(0)
+		for _, c := range costs {
+			if b.limit > 0 && b.spent+b.reserved+sum+c > b.limit {
+				break
+			}
+			n, sum = n+1, sum+c
+		}
+		if n > 0 {
+			b.reserved += sum
+			b.inFlight++
+			return n, sum
+		}
+		if b.inFlight == 0 {
+			b.exhausted = true
+			return 0, 0
+		}
+		if b.settled == nil {
+			b.settled = make(chan struct{})
+		}
+		ch := b.settled
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			b.mu.Lock()
+			return 0, 0
+		}
+		b.mu.Lock()
+	}
+}
+
+// add counts spending nothing reserved (a job of an earlier run).
+func (b *budget) add(actual Money) {
+	b.mu.Lock()
+	b.spent += actual
+	b.mu.Unlock()
+}
+
 func (b *budget) settle(worst, actual Money) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

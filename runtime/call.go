@@ -15,6 +15,12 @@ import (
 // worker semaphore. Rate limits and a vanished context cache are absorbed
 // here (they are not attempts); the error returned is the attempt's.
 func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model) (*Response, bool, error) {
+	if a := it.batch; a != nil {
+		return r.useBatchAnswer(ctx, it, model, a)
+	}
+	if r.batch != nil && r.followUpInBatch(it) {
+		return nil, false, errParked
+	}
 	if req := r.peekRequest(it, model); req != nil {
 		// A reply stored by an earlier run must not cost a context cache
 		// creation: look it up before Get creates one.
@@ -392,7 +398,7 @@ func (r *Runner) journal(ctx context.Context, it *itemRun, model *interp.Model, 
 		RunID: r.runID, Step: it.step.Name, Item: it.rec.ID, Attempt: it.attempt + 1,
 		Rung: it.rung, Model: model.ID, RequestKey: key, Prompt: req.Prompt,
 		System: req.System, Cache: req.CachedContent, Feedback: it.feedback,
-		Status: "ok", Cost: cost, Latency: latency, Cached: cached, At: r.clock.Now(),
+		Status: "ok", Cost: cost, Latency: latency, Cached: cached, At: r.clock.Now(), Job: it.job,
 	}
 	if resp != nil {
 		a.Reply, a.Usage = resp.Text, resp.Usage

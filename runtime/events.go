@@ -35,8 +35,10 @@ const (
 	// EventEndpointDown: calls in a row could not reach the endpoint, so
 	// no call goes out but a probe until it answers (Delay: how long the
 	// run waits for it, --max-outage); EventEndpointUp: it answers again.
-	EventEndpointDown EventKind = "endpoint_down"
-	EventEndpointUp   EventKind = "endpoint_up"
+	EventEndpointDown    EventKind = "endpoint_down"
+	EventEndpointUp      EventKind = "endpoint_up"
+	EventBatchJobCreated EventKind = "batch_job_created" // or adopted after a crash
+	EventBatchJobEnded   EventKind = "batch_job_ended"
 )
 
 // Event is one entry of the event stream. Which fields are set depends on

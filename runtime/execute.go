@@ -24,7 +24,8 @@ type stage struct {
 	name       string
 	in         chan *Record
 	next       []*stage
-	fromSource bool // progress counts items finished here
+	fromSource bool        // progress counts items finished here
+	batch      *batchStage // a batched step: one collector stands for the workers
 
 	mu      sync.Mutex
 	running int
@@ -70,7 +71,11 @@ func (r *Runner) execute(parent context.Context, p *plan, srcs map[*interp.Sourc
 
 	stages := make(map[string]*stage, len(p.prog.Steps))
 	for _, s := range p.prog.Steps {
-		stages[s.Name] = &stage{r: r, name: s.Name, in: make(chan *Record, queueDepth)}
+		st := &stage{r: r, name: s.Name, in: make(chan *Record, queueDepth)}
+		if r.batch != nil && r.batched(p, s) {
+			st.batch = r.batch.newStage(st, s, r.Workers())
+		}
+		stages[s.Name] = st
 	}
 	bySource := map[*interp.Source][]*stage{}
 	for _, s := range p.prog.Steps {
@@ -147,6 +152,14 @@ func (st *stage) grow(ctx context.Context, n int) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.exiting {
+		return
+	}
+	if st.batch != nil {
+		if st.running == 0 {
+			st.running = 1
+			st.r.workerGroup.Add(1)
+			go st.batch.run(ctx)
+		}
 		return
 	}
 	for st.running < n {

@@ -46,6 +46,16 @@ type itemRun struct {
 	fresh bool
 	// started: the item got past resume and counts as in flight.
 	started bool
+
+	// Batch Mode (batch_run.go): the answer a job gave for the next
+	// attempt; the job name to journal; jobs the item went into; noBatch
+	// sends every further attempt online; parked asks the caller to put
+	// the item into a new job.
+	batch    *batchAnswer
+	job      string
+	jobTries int
+	noBatch  bool
+	parked   bool
 }
 
 // process takes one record through one step to a terminal state. It
@@ -110,10 +120,20 @@ func (r *Runner) finish(ctx context.Context, st *stage, it *itemRun, e end) bool
 // templates to the attempts, filling it, and says how it ended; finish
 // acts on that.
 func (r *Runner) run(ctx context.Context, st *stage, rec *Record, it *itemRun) end {
+	if e, more := r.prepare(ctx, st, rec, it); !more {
+		return e
+	}
+	return r.attempts(ctx, it)
+}
+
+// prepare is run up to the first call, filling it. more is false when the
+// record already ended (the end says how); a batched step gathers prepared
+// items into jobs instead of calling at once.
+func (r *Runner) prepare(ctx context.Context, st *stage, rec *Record, it *itemRun) (_ end, more bool) {
 	p := r.plan.Load() // items run under the plan in force when they start
 	step := p.steps[st.name]
 	if step == nil {
-		return end{kind: endAbandoned}
+		return end{kind: endAbandoned}, false
 	}
 	rec.Step, rec.Plan = step.Name, p.version
 	rec.Failed, rec.Failure, rec.Cached = false, nil, false
@@ -124,19 +144,19 @@ func (r *Runner) run(ctx context.Context, st *stage, rec *Record, it *itemRun) e
 	if step.Where != nil {
 		keep, err := step.Where.EvalBool(env)
 		if err != nil {
-			return failedEnd(ClassFatal, "where: "+err.Error())
+			return failedEnd(ClassFatal, "where: "+err.Error()), false
 		}
 		if !keep {
-			return end{kind: endSkipped}
+			return end{kind: endSkipped}, false
 		}
 	}
 	for _, mw := range r.opts.Middleware {
 		skip, err := mw.Before(ctx, step.Name, rec)
 		if err != nil {
-			return failedEnd(ClassFatal, "middleware: "+err.Error())
+			return failedEnd(ClassFatal, "middleware: "+err.Error()), false
 		}
 		if skip {
-			return end{kind: endSkipped, msg: "middleware"}
+			return end{kind: endSkipped, msg: "middleware"}, false
 		}
 	}
 	if r.opts.Store != nil {
@@ -145,9 +165,9 @@ func (r *Runner) run(ctx context.Context, st *stage, rec *Record, it *itemRun) e
 	resumed := r.resume(ctx, st, step, rec, it.input)
 	switch resumed {
 	case resumeDone:
-		return end{kind: endResumed}
+		return end{kind: endResumed}, false
 	case resumeAbandon:
-		return end{kind: endAbandoned}
+		return end{kind: endAbandoned}, false
 	}
 
 	r.stats.inFlight.Add(1)
@@ -157,14 +177,14 @@ func (r *Runner) run(ctx context.Context, st *stage, rec *Record, it *itemRun) e
 	it.env, it.fresh = env, resumed == resumeRetry
 	var err error
 	if it.prompt, err = step.Prompt.Render(env); err != nil {
-		return failedEnd(ClassFatal, "prompt: "+err.Error())
+		return failedEnd(ClassFatal, "prompt: "+err.Error()), false
 	}
 	if step.System != nil {
 		if it.system, err = step.System.Render(env); err != nil {
-			return failedEnd(ClassFatal, "system: "+err.Error())
+			return failedEnd(ClassFatal, "system: "+err.Error()), false
 		}
 	}
-	return r.attempts(ctx, it)
+	return end{}, true
 }
 
 // recordEnv is what expressions and templates see for a record.
@@ -191,6 +211,10 @@ func (r *Runner) attempts(ctx context.Context, it *itemRun) end {
 		model := step.Models[it.rung]
 		resp, hit, err := r.callOnce(ctx, it, model)
 		if errors.Is(err, errAbandoned) {
+			return end{kind: endAbandoned}
+		}
+		if errors.Is(err, errParked) {
+			it.parked = true // the caller puts it into a new job
 			return end{kind: endAbandoned}
 		}
 		if errors.Is(err, ErrQuotaExhausted) {

@@ -45,6 +45,15 @@ type Settings struct {
 	Observers []Observer
 	// Middleware wraps every item, outermost first.
 	Middleware []Middleware
+
+	// Batch sends every step's first attempts through batch jobs (Gemini
+	// Batch Mode, --batch); steps with batch = true, or a config with
+	// batch = true, do without it.
+	Batch bool
+	// BatchPoll is the first wait before polling a job (default 30s);
+	// BatchDeadline cancels a job still running that long after its
+	// creation and hands its items back (default 24h).
+	BatchPoll, BatchDeadline time.Duration
 }
 
 // Options wires a run to the world. Provider, OpenSource and OpenSink are
@@ -71,6 +80,10 @@ type Options struct {
 	// Caches manages shared-context caches; nil sends cache content
 	// inline. New hands it the runner's event emitter.
 	Caches CacheManager
+
+	// Batches wires Batch Mode: prices, limits, display names
+	// (batch_run.go).
+	Batches BatchOptions
 
 	Clock clock.Clock // nil: clock.Real
 	Seed  uint64      // jitter; 0 picks one
@@ -101,6 +114,10 @@ type Summary struct {
 	// (cache, model) pairs sent inline because the content was too small.
 	CachesCreated int `json:"caches_created,omitempty"`
 	CachesInline  int `json:"caches_inline,omitempty"`
+	// BatchLive counts batch jobs still running on the service when the
+	// run stopped (a Ctrl-C leaves them running; the next run collects
+	// them).
+	BatchLive int `json:"batch_live,omitempty"`
 }
 
 // Runner executes one Program. Stats, SetWorkers, Drain and Reload may be
@@ -129,6 +146,8 @@ type Runner struct {
 
 	fatalMu  sync.Mutex
 	fatalErr error // a store or sink failure that stopped the run
+
+	batch *batchRun // nil when no step is batched
 
 	sinks       *sinkSet
 	workerGroup sync.WaitGroup  // stage workers, which SetWorkers may add to
@@ -159,6 +178,17 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 	if len(prog.Steps) == 0 {
 		return nil, errors.New("runtime: the pipeline has no steps")
 	}
+	if err := checkBatch(prog, opts); err != nil {
+		return nil, err
+	}
+	opts.Batches.All = opts.Batches.All || opts.Batch
+	if opts.BatchPoll > 0 {
+		opts.Batches.Poll = opts.BatchPoll
+	}
+	if opts.BatchDeadline > 0 {
+		opts.Batches.Deadline = opts.BatchDeadline
+	}
+	opts.Batches.defaults()
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.Real
@@ -237,6 +267,9 @@ func autoWorkers(prog *interp.Program, p Pacer) int {
 // Stats returns a snapshot of the run's counters.
 func (r *Runner) Stats() Stats {
 	s := r.stats.snapshot(r.clock.Now())
+	if r.batch != nil {
+		s.BatchJobs = r.batch.stats()
+	}
 	if r.opts.Pacer != nil {
 		s.Models = map[string]ModelStats{}
 		for _, m := range r.plan.Load().prog.Models {
@@ -339,6 +372,15 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		r.liveRunID.Store(id)
 	}
 	r.emit(Event{Kind: EventRunStarted, Plan: p.version})
+	for _, s := range p.prog.Steps {
+		if r.batched(p, s) {
+			r.batch = newBatchRun(r)
+			if err := r.batch.load(ctx); err != nil {
+				return nil, fmt.Errorf("reading batch jobs: %w", err)
+			}
+			break
+		}
+	}
 
 	err = r.execute(ctx, p, srcs)
 
@@ -352,7 +394,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	if r.opts.Caches != nil {
 		r.opts.Caches.Close(context.WithoutCancel(ctx))
 	}
-	sum := &Summary{Stats: r.Stats(), Outcome: OutcomeCompleted, RunID: r.runID, Budget: r.bud.limit.Dollars()}
+	sum := &Summary{Stats: r.Stats(), Outcome: OutcomeCompleted, RunID: r.runID, Budget: r.bud.limit.Dollars(), BatchLive: r.liveBatchJobs()}
 	// Before the summary goes anywhere: the journal's copy is what status
 	// adds the caches' costs from.
 	r.addCacheCosts(sum)

@@ -55,6 +55,11 @@ type Stats struct {
 	LatencyP99 time.Duration `json:"latency_p99_ns"`
 
 	Models map[string]ModelStats `json:"models,omitempty"`
+
+	// BatchAnswered counts attempts answered by batch jobs; BatchJobs
+	// lists the run's jobs with their state and counts.
+	BatchAnswered int64           `json:"batch_answered,omitempty"`
+	BatchJobs     []BatchJobStats `json:"batch_jobs,omitempty"`
 }
 
 // ModelStats is what the quota pacer knows about one model.
@@ -87,6 +92,7 @@ type counters struct {
 	read, done, succeeded, failed, skipped, resumed, inFlight atomic.Int64
 	malformed, repaired, retryable                            atomic.Int64
 	attempts, retries, rateLimited, cacheHits, recovered      atomic.Int64
+	batchAnswered                                             atomic.Int64
 
 	promptTok, outputTok, cachedTok, thinkTok atomic.Int64
 	costNano, topNano, savedNano              atomic.Int64
@@ -140,24 +146,25 @@ func (c *counters) bump(m map[string]int64, key string) {
 
 func (c *counters) snapshot(now time.Time) Stats {
 	s := Stats{
-		Started:     c.started,
-		Elapsed:     now.Sub(c.started),
-		Total:       int(c.total.Load()),
-		Done:        c.done.Load(),
-		Read:        c.read.Load(),
-		Succeeded:   c.succeeded.Load(),
-		Failed:      c.failed.Load(),
-		Skipped:     c.skipped.Load(),
-		Resumed:     c.resumed.Load(),
-		Malformed:   c.malformed.Load(),
-		Retryable:   c.retryable.Load(),
-		Repaired:    c.repaired.Load(),
-		InFlight:    c.inFlight.Load(),
-		Attempts:    c.attempts.Load(),
-		Retries:     c.retries.Load(),
-		RateLimited: c.rateLimited.Load(),
-		CacheHits:   c.cacheHits.Load(),
-		Recovered:   c.recovered.Load(),
+		Started:       c.started,
+		Elapsed:       now.Sub(c.started),
+		Total:         int(c.total.Load()),
+		Done:          c.done.Load(),
+		Read:          c.read.Load(),
+		Succeeded:     c.succeeded.Load(),
+		Failed:        c.failed.Load(),
+		Skipped:       c.skipped.Load(),
+		Resumed:       c.resumed.Load(),
+		Malformed:     c.malformed.Load(),
+		Retryable:     c.retryable.Load(),
+		Repaired:      c.repaired.Load(),
+		InFlight:      c.inFlight.Load(),
+		Attempts:      c.attempts.Load(),
+		Retries:       c.retries.Load(),
+		RateLimited:   c.rateLimited.Load(),
+		CacheHits:     c.cacheHits.Load(),
+		Recovered:     c.recovered.Load(),
+		BatchAnswered: c.batchAnswered.Load(),
 		Usage: Usage{
 			PromptTokens:   int(c.promptTok.Load()),
 			OutputTokens:   int(c.outputTok.Load()),

@@ -148,6 +148,9 @@ func addRunFlags(fs *flag.FlagSet, rf *runFlags) {
 	fs.Var(budgetFlag{&rf.opts.Budget}, "budget", "stop before spending more than this many `dollars` (overrides config.budget)")
 	fs.StringVar(&rf.opts.BaseURL, "base-url", "", "Gemini API base `URL` (default: GOOGLE_GEMINI_BASE_URL, else Google's)")
 	fs.Var(durationFlag{&rf.opts.MaxOutage, "max-outage"}, "max-outage", "how long the endpoint may refuse every call before the run stops, leaving unfinished items pending (default 5m)")
+	fs.BoolVar(&rf.opts.Batch, "batch", false, "send every step's first attempts through Gemini Batch Mode: half the price, hours of latency")
+	fs.DurationVar(&rf.opts.BatchPoll, "batch-poll", 30*time.Second, "first wait between polls of a batch job (backs off to 10x, at most 5m)")
+	fs.DurationVar(&rf.opts.BatchDeadline, "batch-deadline", 24*time.Hour, "cancel a batch job still running this long after its creation and hand its items back")
 	fs.StringVar(&rf.events, "events", "", "write the event stream as JSON lines to `FILE`")
 	fs.StringVar(&rf.summary, "summary", "", "write the end-of-run summary as JSON to `FILE`")
 	fs.BoolVar(&rf.quiet, "quiet", false, "no progress line")
@@ -320,6 +323,9 @@ func finishRun(env *cmdEnv, rf *runFlags, sum *runtime.Summary, err error) int {
 	case err != nil:
 		env.errorf("%v", err)
 		return exitError
+	case sum.Outcome == runtime.OutcomeInterrupted && sum.BatchLive > 0:
+		env.errorf("interrupted; %s still running on the service: run the same command again to collect their results (llmpipe cancel FILE stops them)", plural(sum.BatchLive, "batch job is", "batch jobs are"))
+		return exitInterrupted
 	case sum.Outcome == runtime.OutcomeInterrupted:
 		env.errorf("interrupted; run the same command again to resume")
 		return exitInterrupted

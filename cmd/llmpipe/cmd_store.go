@@ -78,6 +78,7 @@ Example:
 		spent += ss.Spent
 	}
 	tw.Flush()
+	printJobs(ctx, env, s)
 	if len(skipped) > 0 {
 		fmt.Fprintf(env.stdout, "\nskipped by where: %s\n", strings.Join(skipped, " · "))
 	}
@@ -105,6 +106,35 @@ Example:
 		fmt.Fprintf(env.stdout, "last run #%d started %s, %s\n", lr.ID, lr.Started.Format(time.DateTime), end)
 	}
 	return exitOK
+}
+
+// printJobs lists the store's batch jobs, newest first (the last 20).
+func printJobs(ctx context.Context, env *cmdEnv, s *store.Store) {
+	jobs, err := s.BatchJobs(ctx)
+	if err != nil || len(jobs) == 0 {
+		return
+	}
+	fmt.Fprintf(env.stdout, "\nbatch jobs:\n")
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tSTEP\tMODEL\tSTATE\tITEMS\tDONE\tFAILED\tAGE")
+	for i, j := range jobs {
+		if i == 20 {
+			fmt.Fprintf(tw, "… %d older\n", len(jobs)-20)
+			break
+		}
+		name, state := j.Name, string(j.State)
+		if name == "" {
+			name = j.DisplayName + " (not yet named)"
+		}
+		if state == "" {
+			state = "creating"
+		}
+		if j.Ended.IsZero() && state != "creating" {
+			state += " (live)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", name, j.Step, j.Model, state, j.ItemCount, j.Done, j.Failed, shortDuration(time.Since(j.Created)))
+	}
+	tw.Flush()
 }
 
 func stepStatus(st *store.Status, step string) store.StepStatus {
@@ -155,6 +185,9 @@ Example:
 		src := "call"
 		if a.Cached {
 			src = "response cache"
+		}
+		if a.Job != "" {
+			src = "batch job " + a.Job
 		}
 		fmt.Fprintf(w, "── %s · run #%d · attempt %d · %s (rung %d) · %s · %s · $%.6f · %s\n", a.Step, a.RunID, a.Attempt, a.Model, a.Rung, src, a.Status, a.Cost.Dollars(), shortDuration(a.Latency))
 		fmt.Fprintf(w, "   tokens: prompt %d (cached %d) · output %d · thinking %d\n", a.Usage.PromptTokens, a.Usage.CachedTokens, a.Usage.OutputTokens, a.Usage.ThinkingTokens)

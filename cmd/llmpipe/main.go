@@ -60,6 +60,7 @@ func commands() []command {
 		{"status", "show what the run store holds for a pipeline", cmdStatus},
 		{"show", "show one item's history: every attempt, prompt, reply and cost", cmdShow},
 		{"serve", "serve a web view of the run store: runs, items, attempts", cmdServe},
+		{"cancel", "cancel a pipeline's live batch jobs, leaving their items pending", cmdCancel},
 		{"sim", "run the Gemini simulator on a loopback port", cmdSim},
 		{"bench", "run the benchmark scenarios against the simulator", cmdBench},
 		{"lsp", "serve the Language Server Protocol to an editor", cmdLSP},

@@ -46,6 +46,43 @@ func progressLine(s runtime.Stats) string {
 			fmt.Fprintf(&b, "  %s %.0f/%d rpm", shortModel(m), ms.Rate, ms.RPMLimit)
 		}
 	}
+	b.WriteString(jobsLine(s.BatchJobs))
+	return b.String()
+}
+
+// jobsLine is the progress line's part on batch jobs: each live job with
+// its state and counts (the first three), and how many have ended.
+func jobsLine(jobs []runtime.BatchJobStats) string {
+	if len(jobs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	ended, shown, more := 0, 0, 0
+	for _, j := range jobs {
+		if j.State.Done() {
+			ended++
+			continue
+		}
+		if shown == 3 {
+			more++
+			continue
+		}
+		shown++
+		name := strings.TrimPrefix(j.Name, "batches/")
+		if name == "" {
+			name = "(creating)"
+		}
+		fmt.Fprintf(&b, "  job %s %s %d/%d", name, j.State, j.Succeeded+j.Failed, j.Items)
+		if j.Failed > 0 {
+			fmt.Fprintf(&b, " (%d failed)", j.Failed)
+		}
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "  +%d jobs", more)
+	}
+	if ended > 0 {
+		fmt.Fprintf(&b, "  jobs ended %d", ended)
+	}
 	return b.String()
 }
 
@@ -104,6 +141,17 @@ func printSummary(w io.Writer, sum *runtime.Summary) {
 			parts = append(parts, fmt.Sprintf("%s %s", k, count(s.AnsweredBy[k])))
 		}
 		row("answered by", "%s", strings.Join(parts, " · "))
+	}
+	if len(s.BatchJobs) > 0 {
+		states := map[runtime.BatchState]int{}
+		for _, j := range s.BatchJobs {
+			states[j.State]++
+		}
+		parts := []string{}
+		for _, k := range slices.Sorted(maps.Keys(states)) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, states[k]))
+		}
+		row("batch", "%s answered by %s (%s) at batch prices", count(s.BatchAnswered), plural(len(s.BatchJobs), "job", "jobs"), strings.Join(parts, " · "))
 	}
 	u := s.Usage
 	row("tokens", "prompt %s (cached %s) · output %s · thinking %s", count(int64(u.PromptTokens)), count(int64(u.CachedTokens)), count(int64(u.OutputTokens)), count(int64(u.ThinkingTokens)))

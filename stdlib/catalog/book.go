@@ -30,6 +30,9 @@ func NewBook(prog *interp.Program) *Book {
 	if b.tier == 0 {
 		b.tier = DefaultTier
 	}
+	if prog.Config.FreeTier {
+		b.tier = 0
+	}
 	for _, m := range prog.Models {
 		// Several blocks may share an id; the first one's overrides stand.
 		if _, ok := b.byID[m.ID]; !ok {
@@ -115,4 +118,32 @@ func (b *Book) Limits(m *interp.Model) quota.Limits {
 func (b *Book) Caching(m *interp.Model) (minTokens int, ok bool) {
 	c, known := Lookup(m.ID)
 	return MinCacheTokens(m.ID), !known || c.Caching || m.Price != nil
+}
+
+// BatchCost prices one Batch Mode call of model id: Cost at BatchPrice
+// (half the input and output prices, the interactive cached rate).
+func (b *Book) BatchCost(id string, u runtime.Usage) runtime.Money {
+	p, ok := priceFor(b.byID[id], id, u.PromptTokens)
+	if !ok {
+		return 0
+	}
+	return Cost(BatchPrice(p), u)
+}
+
+// BatchPrice is the model block m's price in Batch Mode (for budget
+// reservations).
+func (b *Book) BatchPrice(m *interp.Model) interp.Price {
+	return BatchPrice(b.Price(m))
+}
+
+// BatchTokens is the model block m's Batch Mode enqueued-token limit: its
+// batch_tokens, else the catalog's for the book's tier (0: none known).
+func (b *Book) BatchTokens(m *interp.Model) int {
+	if m.BatchTokens > 0 {
+		return m.BatchTokens
+	}
+	if c, ok := Lookup(m.ID); ok {
+		return c.BatchTokens(b.tier)
+	}
+	return 0
 }

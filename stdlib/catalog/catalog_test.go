@@ -232,3 +232,23 @@ func TestCostAddsUpExactly(t *testing.T) {
 		t.Errorf("one call = %s, want 0.0000134", one)
 	}
 }
+
+// Batch Mode: half the input and output price, the cached rate unchanged,
+// and the enqueued-token limits of the tier (none on the free tier).
+func TestBatchPricesAndTokens(t *testing.T) {
+	m, ok := Lookup("gemini-2.5-flash")
+	if !ok {
+		t.Fatal("no gemini-2.5-flash")
+	}
+	u := runtime.Usage{PromptTokens: 1_000_000, OutputTokens: 1_000_000}
+	if got, want := m.BatchCost(u), m.Cost(u)/2; got != want {
+		t.Errorf("batch cost %v, want %v", got, want)
+	}
+	cached := runtime.Usage{PromptTokens: 1_000_000, CachedTokens: 1_000_000}
+	if got, want := m.BatchCost(cached), m.Cost(cached); got != want {
+		t.Errorf("cached tokens at batch %v, want the interactive cached rate %v", got, want)
+	}
+	if m.BatchTokens(0) != 0 || m.BatchTokens(1) != 3_000_000 || m.BatchTokens(3) != 1_000_000_000 {
+		t.Errorf("batch tokens %d %d %d", m.BatchTokens(0), m.BatchTokens(1), m.BatchTokens(3))
+	}
+}

@@ -22,6 +22,12 @@ func (m Model) Cost(u runtime.Usage) runtime.Money {
 	return Cost(m.PriceFor(u.PromptTokens), u)
 }
 
+// BatchCost prices one batch call of this model, choosing the tier from the
+// prompt size as Cost does.
+func (m Model) BatchCost(u runtime.Usage) runtime.Money {
+	return Cost(BatchPrice(m.PriceFor(u.PromptTokens)), u)
+}
+
 // Cost prices one call at a single price tier (Model.Cost picks the tier),
 // exactly to the nano-dollar. The API's prompt count includes cached
 // tokens, so only the rest pays the full input price; thinking tokens are

@@ -40,7 +40,30 @@ type Model struct {
 	Thinking string
 	Notes    string
 
-	limits [4]Limits // free, tier 1, 2, 3
+	limits      [4]Limits // free, tier 1, 2, 3
+	batchTokens [4]int    // Batch Mode enqueued-token limit per tier; 0: none (free)
+}
+
+// BatchRate is what Batch Mode charges against the interactive price for
+// input and output tokens; cached tokens keep the interactive cached rate.
+const BatchRate = 0.5
+
+// BatchTokens is the Batch Mode enqueued-token limit on a tier (input
+// tokens summed over the model's live jobs); 0 where Batch Mode has no
+// quota (the free tier) or none is published.
+func (m Model) BatchTokens(tier int) int {
+	if tier < 0 || tier >= len(m.batchTokens) {
+		return 0
+	}
+	return m.batchTokens[tier]
+}
+
+// BatchPrice is a price as Batch Mode charges it: half the input and
+// output prices, the same cached and storage prices.
+func BatchPrice(p interp.Price) interp.Price {
+	p.InputPerM *= BatchRate
+	p.OutputPerM *= BatchRate
+	return p
 }
 
 // FallbackMinCacheTokens is the cache minimum assumed for a model the
@@ -173,6 +196,7 @@ type (
 		NoCaching      bool              `json:"no_caching"`
 		Thinking       string            `json:"thinking"`
 		Limits         map[string]Limits `json:"limits"`
+		BatchTokens    map[string]int    `json:"batch_tokens"`
 		Notes          string            `json:"notes"`
 	}
 )
@@ -224,6 +248,13 @@ func parse(data []byte) (map[string]Model, error) {
 				return nil, fmt.Errorf("model %q: unknown tier %q", id, name)
 			}
 			m.limits[i] = l
+		}
+		for name, n := range mj.BatchTokens {
+			i := tierIndex(name)
+			if i < 0 {
+				return nil, fmt.Errorf("model %q: unknown tier %q in batch_tokens", id, name)
+			}
+			m.batchTokens[i] = n
 		}
 		out[id] = m
 	}

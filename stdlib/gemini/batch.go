@@ -18,6 +18,7 @@ import (
 	"google.golang.org/genai"
 
 	"github.com/llmpipe/llmpipe/runtime"
+	"github.com/llmpipe/llmpipe/stdlib/gemini/itemkey"
 )
 
 // Batch Mode. Jobs are created, polled, listed and cancelled over raw REST
@@ -102,7 +103,7 @@ func inlineCreateBody(spec *runtime.BatchJobSpec, bodies [][]byte) []byte {
 			b.WriteByte(',')
 		}
 		b.WriteString(`{"metadata":{"key":`)
-		writeJSONString(&b, spec.Keys[i])
+		writeJSONString(&b, itemkey.Encode(spec.Keys[i]))
 		b.WriteString(`},"request":`)
 		b.Write(rb)
 		b.WriteByte('}')
@@ -130,7 +131,7 @@ func (p *Provider) uploadRequests(ctx context.Context, spec *runtime.BatchJobSpe
 	for i, rb := range bodies {
 		line.Reset()
 		line.WriteString(`{"key":`)
-		writeJSONString(&line, spec.Keys[i])
+		writeJSONString(&line, itemkey.Encode(spec.Keys[i]))
 		line.WriteString(`,"request":`)
 		line.Write(rb)
 		line.WriteString("}\n")
@@ -193,8 +194,29 @@ func (p *Provider) getBatch(ctx context.Context, name string) (*wireOperation, e
 }
 
 // BatchResults reads a finished job's results: the inlined responses, or
-// the results file streamed line by line.
-func (p *Provider) BatchResults(ctx context.Context, name string) ([]runtime.BatchResult, error) {
+// the results file streamed line by line. Keys travel encoded like the
+// x-llmpipe-item header (itemkey); each result gets back the key it was
+// given.
+func (p *Provider) BatchResults(ctx context.Context, name string, keys []string) ([]runtime.BatchResult, error) {
+	res, err := p.batchResults(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	sent := make(map[string]string, len(keys))
+	for _, k := range keys {
+		sent[itemkey.Encode(k)] = k
+	}
+	for i := range res {
+		if k, ok := sent[res[i].Key]; ok {
+			res[i].Key = k
+		} else if res[i].Key != "" {
+			res[i].Key = "\x00unknown:" + res[i].Key // never matches a job's key
+		}
+	}
+	return res, nil
+}
+
+func (p *Provider) batchResults(ctx context.Context, name string) ([]runtime.BatchResult, error) {
 	op, err := p.getBatch(ctx, name)
 	if err != nil {
 		return nil, err
