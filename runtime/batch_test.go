@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -236,11 +237,14 @@ func TestBatchFailedJobsHandItemsBack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum.Succeeded != 25 || sum.BatchAnswered != 15 {
-				t.Fatalf("succeeded %d, batch answered %d", sum.Succeeded, sum.BatchAnswered)
-			}
-			if len(sum.BatchJobs) != 3 {
+			// The linger may cut jobs smaller on a slow machine: count the
+			// failed job's items rather than assume its size.
+			if len(sum.BatchJobs) < 3 || sum.BatchJobs[1].State != state {
 				t.Fatalf("jobs %+v", sum.BatchJobs)
+			}
+			lost := sum.BatchJobs[1].Items
+			if sum.Succeeded != 25 || sum.BatchAnswered != int64(25-lost) {
+				t.Fatalf("succeeded %d, batch answered %d, %d items in the %s job", sum.Succeeded, sum.BatchAnswered, lost, state)
 			}
 		})
 	}
@@ -306,6 +310,7 @@ func TestBatchCrashAfterCreateIsAdopted(t *testing.T) {
 		defer runtime.SetCrashAfterCreate(nil)
 		o := batchOptions(fb)
 		o.Store = st
+		o.Batches.Linger = 50 * time.Millisecond
 		o.Batches.Poll = time.Hour // the first run must not poll before its "crash"
 		if !crash {
 			o.Batches.Poll = time.Millisecond
@@ -321,16 +326,18 @@ func TestBatchCrashAfterCreateIsAdopted(t *testing.T) {
 		t.Fatalf("first run: %d succeeded, %d jobs", first.Succeeded, fb.created)
 	}
 	second := run(false)
-	if second.Succeeded != 12 || fb.created != 1 {
-		t.Fatalf("second run: %d succeeded, %d jobs created", second.Succeeded, fb.created)
+	if second.Succeeded != 12 {
+		t.Fatalf("second run: %d succeeded", second.Succeeded)
+	}
+	// The first job was adopted: polled, answered and cleaned up, never
+	// made again (items the crash kept out of it went into new jobs).
+	if len(fb.cleaned) != fb.created || !slices.Contains(fb.cleaned, "batches/j1") {
+		t.Errorf("created %d, cleaned %v", fb.created, fb.cleaned)
 	}
 	for k, n := range fb.byItem {
 		if n != 1 {
 			t.Errorf("%s in %d jobs", k, n)
 		}
-	}
-	if len(fb.cleaned) != 1 {
-		t.Errorf("cleaned %v", fb.cleaned)
 	}
 }
 
