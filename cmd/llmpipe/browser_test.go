@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -117,7 +119,7 @@ func TestBrowser(t *testing.T) {
 	browser := chromium(t)
 	dir := t.TempDir()
 	var people strings.Builder
-	for i := range 120 {
+	for i := range 400 {
 		age := 20 + (i*7)%70 // a third are over 60
 		fmt.Fprintf(&people, `{"id":"p%03d","text":"%s Number%d is %d years old."}`+"\n", i, firstNames[i%len(firstNames)], i, age)
 	}
@@ -127,13 +129,13 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
-	// The run: 2 workers, 60 ms a call, about 170 calls: a few seconds,
+	// The run: 2 workers, 100 ms a call, about 550 calls: half a minute,
 	// cancelled once the browser has seen what it came for.
 	runCtx, stopRun := context.WithCancel(context.Background())
 	var stderr, stdout lockedBuffer
 	runDone := make(chan int, 1)
 	go func() {
-		runDone <- run(runCtx, []string{"run", filepath.Join(dir, "job.llmp"), "--sim", "--sim-latency", "60ms",
+		runDone <- run(runCtx, []string{"run", filepath.Join(dir, "job.llmp"), "--sim", "--sim-latency", "100ms",
 			"--sim-latency-sigma", "0", "--ui=127.0.0.1:0", "--quiet"}, strings.NewReader(""), &stdout, &stderr)
 	}()
 	defer func() {
@@ -189,7 +191,10 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base), chromedp.WaitVisible(`#done`)); err != nil {
 		t.Fatalf("opening the overview: %v", err)
 	}
-	first, err := chromedp.Run(ctx, chromedp.Text(`#done`))
+	// Read through the page's own DOM in one step: the live refresh swaps
+	// the overview's nodes at any moment.
+	const doneJS = `(document.getElementById('done') || {}).textContent || ''`
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[string](doneJS))
 	if err != nil {
 		t.Fatalf("reading the done count: %v", err)
 	}
@@ -198,16 +203,16 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the overview of a running run is not live (%v)", err)
 	}
 	waitFor(t, 30*time.Second, "the done count to move from "+first, func() bool {
-		now, err := chromedp.Run(ctx, chromedp.Text(`#done`))
+		now, err := chromedp.Run(ctx, chromedp.Evaluate[string](doneJS))
 		if err != nil {
 			t.Fatalf("reading the done count: %v", err)
 		}
-		return now != first
+		return now != "" && now != first
 	})
 	// Wait for a failed item to show in the steps table, so the filter
 	// below has something to find.
 	waitFor(t, 30*time.Second, "a failed item", func() bool {
-		failed, err := chromedp.Run(ctx, chromedp.Text(`#steps a[data-k=failed]`))
+		failed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('#steps a[data-k=failed]') || {}).textContent || '0'`))
 		if err != nil {
 			t.Fatalf("reading the failed count: %v", err)
 		}
@@ -274,4 +279,33 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("runs page shows %q, want run #1", runs)
 	}
 	shot("runs")
+
+	// The same path with JavaScript off, in a second tab: everything but
+	// the live refresh is plain HTML, a GET form and links.
+	tab, closeTab := chromedp.NewContext(bctx)
+	defer closeTab()
+	noJS := chromedp.Action[chromedp.Void](func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return chromedp.Void{}, err
+	})
+	tctx, cancelTab := context.WithTimeout(tab, 30*time.Second)
+	defer cancelTab()
+	if err := chromedp.Do(tctx,
+		noJS,
+		chromedp.Navigate(base),
+		chromedp.WaitVisible(`#steps`),
+		chromedp.Navigate(base+"items"),
+		chromedp.SetValue(`select[name=outcome]`, "failed"),
+		chromedp.SetValue(`select[name=check]`, "age"),
+		chromedp.Click(`form.filters button[type=submit]`),
+		chromedp.WaitVisible(`#items tbody tr.failed`),
+		chromedp.Click(`#items tbody tr.failed td a`),
+		chromedp.WaitVisible(`pre.feedback`),
+	); err != nil {
+		t.Fatalf("the filter-and-open path without JavaScript: %v", err)
+	}
+	feedback, err = chromedp.Run(tctx, chromedp.Text(`pre.feedback`))
+	if err != nil || !strings.Contains(feedback, "BROWSER-FEEDBACK") {
+		t.Errorf("without JavaScript the item page shows feedback %q (%v)", feedback, err)
+	}
 }

@@ -236,8 +236,12 @@ func runLive(parent context.Context, env *cmdEnv, p *llmpipe.Pipeline, opts llmp
 			RunID: r.Runner.RunID, Workers: r.Runner.Workers})
 		if err != nil {
 			env.errorf("%v", err)
+		} else {
+			defer func() {
+				view.stop()
+				fmt.Fprintf(env.stderr, "llmpipe: the web view stopped with the run; 'llmpipe serve %s' shows it again\n", p.Path)
+			}()
 		}
-		defer view.stop()
 	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

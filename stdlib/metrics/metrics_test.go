@@ -17,6 +17,7 @@ import (
 	"github.com/llmpipe/llmpipe/runtime"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
 	"github.com/llmpipe/llmpipe/stdlib/metrics"
+	"github.com/llmpipe/llmpipe/stdlib/store"
 )
 
 const pipelineSrc = `
@@ -118,7 +119,7 @@ func TestScrapeMatchesSummary(t *testing.T) {
 	}
 	cfg := sim.DefaultConfig()
 	cfg.Seed = 7
-	cfg.Latency = 5 * time.Millisecond
+	cfg.Latency = 20 * time.Millisecond
 	cfg.Invalid = map[string]float64{"*": 0.4}
 	cfg.Fail = map[string]float64{sim.Fault500: 0.05, sim.FaultBare429: 0.05}
 
@@ -196,4 +197,59 @@ func TestScrapeMatchesSummary(t *testing.T) {
 	// Every call is timed, 429s included.
 	calls := sum(m, metrics.NameDuration+"_count")
 	eq("timed calls", calls, s.Attempts+s.RateLimited)
+}
+
+// TestStoreMetrics: serve's metrics are the store's sums under the same
+// names.
+func TestStoreMetrics(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "p.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runID, err := s.BeginRun(ctx, runtime.RunInfo{Pipeline: "p", Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range []runtime.Attempt{
+		{Model: "m1", Status: "ok", Cost: runtime.Dollars(0.25), Usage: runtime.Usage{PromptTokens: 10, OutputTokens: 5}},
+		{Model: "m1", Status: "transient", Error: "503"},
+		{Model: "m2", Status: "ok", Cost: runtime.Dollars(0.5), Usage: runtime.Usage{PromptTokens: 20, OutputTokens: 7, ThinkingTokens: 3}},
+	} {
+		a.RunID, a.Step, a.Item, a.Attempt = runID, "s", "i"+strconv.Itoa(i), 1
+		if err := s.LogAttempt(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, ok := range []bool{true, true, false} {
+		r := &runtime.Result{RunID: runID, Step: "s", Item: "i" + strconv.Itoa(i), Fingerprint: "fp", OK: ok, Model: "m1"}
+		if !ok {
+			r.Failure = &runtime.Failure{Class: runtime.ClassTransient, Message: "503"}
+		}
+		if err := s.Commit(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(metrics.Store(s.Overview))
+	defer ts.Close()
+	m := scrape(t, ts.URL)
+	for k, want := range map[string]float64{
+		`llmpipe_items_total{outcome="ok",step="s"}`:             2,
+		`llmpipe_items_total{outcome="failed",step="s"}`:         1,
+		`llmpipe_requests_total{model="m1",outcome="ok"}`:        1,
+		`llmpipe_requests_total{model="m1",outcome="transient"}`: 1,
+		`llmpipe_requests_total{model="m2",outcome="ok"}`:        1,
+		`llmpipe_tokens_total{kind="input",model="m2"}`:          20,
+		`llmpipe_tokens_total{kind="thinking",model="m2"}`:       3,
+		`llmpipe_cost_dollars_total{model="m1"}`:                 0.25,
+		`llmpipe_cost_dollars_total{model="m2"}`:                 0.5,
+	} {
+		if got, ok := m[k]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, want)
+		}
+	}
 }

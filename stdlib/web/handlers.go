@@ -161,8 +161,24 @@ func (s *Server) apiSummary(w http.ResponseWriter, r *http.Request) {
 
 // RunsView is the /api/runs answer.
 type RunsView struct {
-	Runs      []RunView               `json:"runs"`
-	BatchJobs []store.BatchJobSummary `json:"batch_jobs,omitempty"`
+	Runs      []RunView  `json:"runs"`
+	BatchJobs []BatchJob `json:"batch_jobs,omitempty"`
+}
+
+// BatchJob is a provider batch job recorded in the store.
+type BatchJob struct {
+	ID          int64     `json:"id"`
+	Run         int64     `json:"run"`
+	Step        string    `json:"step"`
+	Model       string    `json:"model"`
+	DisplayName string    `json:"display_name"`
+	Name        string    `json:"name"`
+	State       string    `json:"state"`
+	Items       int       `json:"items"`
+	Done        int       `json:"done"`
+	Failed      int       `json:"failed"`
+	Created     time.Time `json:"created,omitzero"`
+	Ended       time.Time `json:"ended,omitzero"`
 }
 
 func (s *Server) runsView(r *http.Request) (*RunsView, error) {
@@ -178,11 +194,15 @@ func (s *Server) runsView(r *http.Request) (*RunsView, error) {
 	if len(v.Runs) > 0 && s.opts.RunID != nil && v.Runs[0].ID == s.opts.RunID() {
 		v.Runs[0].Running = v.Runs[0].Ended.IsZero()
 	}
-	jobs, err := s.opts.Store.BatchJobSummaries(r.Context(), historyLimit)
+	jobs, err := s.opts.Store.BatchJobs(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	v.BatchJobs = jobs
+	for _, j := range jobs[:min(len(jobs), historyLimit)] {
+		v.BatchJobs = append(v.BatchJobs, BatchJob{ID: j.ID, Run: j.RunID, Step: j.Step, Model: j.Model,
+			DisplayName: j.DisplayName, Name: j.Name, State: string(j.State), Items: j.ItemCount,
+			Done: j.Done, Failed: j.Failed, Created: j.Created, Ended: j.Ended})
+	}
 	return v, nil
 }
 

@@ -293,3 +293,33 @@ func TestListenRefusesRemote(t *testing.T) {
 	}
 	ln.Close()
 }
+
+// TestRunsShowBatchJobs: the run history lists the store's batch jobs with
+// their states.
+func TestRunsShowBatchJobs(t *testing.T) {
+	p, s := fixture(t, 2)
+	ctx := context.Background()
+	w, err := store.Open(ctx, p.DefaultStorePath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := &runtime.BatchJob{RunID: 1, Step: "greet", Model: "gemini-2.5-flash", DisplayName: "llmpipe-main-greet-1",
+		Name: "batches/abc123", State: runtime.BatchRunning, Created: time.Now(),
+		Items: []runtime.BatchItem{{Item: "pa", Key: "k1", RequestKey: "r1"}, {Item: "pb", Key: "k2", RequestKey: "r2"}}}
+	if err := w.AddBatchJob(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ts := newServer(t, p, s)
+	var runs web.RunsView
+	getJSON(t, ts, "/api/runs", &runs)
+	if len(runs.BatchJobs) != 1 || runs.BatchJobs[0].Name != "batches/abc123" || runs.BatchJobs[0].State != "running" || runs.BatchJobs[0].Items != 2 {
+		t.Errorf("batch jobs = %+v, want batches/abc123 running with 2 items", runs.BatchJobs)
+	}
+	_, body := get(t, ts, "/runs")
+	if !strings.Contains(body, `id="batch-jobs"`) || !strings.Contains(body, "batches/abc123") || !strings.Contains(body, ">running<") {
+		t.Errorf("runs page does not list the batch job")
+	}
+}
