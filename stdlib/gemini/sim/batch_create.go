@@ -78,52 +78,36 @@ func errEnqueued(model string, limit, queued, tokens int) *apiErr {
 	return e
 }
 
+// createInput is what a create body asks for.
+type createInput struct {
+	displayName, fileName string
+	inline                bool // inputConfig.requests was given
+	reqs                  []batchReq
+}
+
 // parseBatch reads a create body, camelCase or snake_case, into a job
 // that is not yet registered.
 func (s *Server) parseBatch(body []byte, model string) (*batchJob, *apiErr) {
-	v, err := decodeAny(body)
-	if err != nil {
-		return nil, errBadRequest("Invalid JSON payload received. " + err.Error())
-	}
-	root, _ := camelKeys(v).(map[string]any)
-	batch, _ := root["batch"].(map[string]any)
-	if batch == nil {
-		return nil, errBadRequest("* BatchGenerateContentRequest.batch: batch is required")
-	}
-	j := &batchJob{model: model}
-	j.displayName, _ = batch["displayName"].(string)
-	ic, _ := batch["inputConfig"].(map[string]any)
-	fileName, _ := ic["fileName"].(string)
-	var list []any
-	hasList := false
-	if rs, ok := ic["requests"].(map[string]any); ok {
-		list, hasList = rs["requests"].([]any)
-	}
-	switch {
-	case fileName != "" && hasList:
-		return nil, errBadRequest("* GenerateContentBatch.input_config: set either file_name or requests, not both")
-	case fileName == "" && !hasList:
-		return nil, errBadRequest("* GenerateContentBatch.input_config: file_name or requests is required")
-	case hasList:
-		for i, el := range list {
-			m, _ := el.(map[string]any)
-			req, ok := m["request"].(map[string]any)
-			if !ok {
-				return nil, errBadRequest(fmt.Sprintf("* GenerateContentBatch.input_config.requests.requests[%d].request: request is required", i))
-			}
-			r := batchReq{}
-			if md, ok := m["metadata"].(map[string]any); ok {
-				r.key = keyString(md["key"])
-				r.metadata, _ = json.Marshal(md)
-			}
-			r.body, _ = json.Marshal(req)
-			j.reqs = append(j.reqs, r)
+	in, ok := fastCreate(body)
+	if !ok {
+		var aerr *apiErr
+		if in, aerr = slowCreate(body); aerr != nil {
+			return nil, aerr
 		}
+	}
+	j := &batchJob{model: model, displayName: in.displayName}
+	switch {
+	case in.fileName != "" && in.inline:
+		return nil, errBadRequest("* GenerateContentBatch.input_config: set either file_name or requests, not both")
+	case in.fileName == "" && !in.inline:
+		return nil, errBadRequest("* GenerateContentBatch.input_config: file_name or requests is required")
+	case in.inline:
+		j.reqs = in.reqs
 		j.inline = make([]json.RawMessage, 0, len(j.reqs))
 	default:
-		f, ok := s.files.get(fileName)
+		f, ok := s.files.get(in.fileName)
 		if !ok {
-			return nil, errFileNotFound(fileID(fileName))
+			return nil, errFileNotFound(fileID(in.fileName))
 		}
 		j.inputFile = f.name()
 		reqs, aerr := parseInputFile(f)
@@ -141,6 +125,97 @@ func (s *Server) parseBatch(body []byte, model string) (*batchJob, *apiErr) {
 	}
 	j.count = len(j.reqs)
 	return j, nil
+}
+
+// slowCreate reads any create body through generic values, renaming
+// snake_case fields, and words the errors.
+func slowCreate(body []byte) (createInput, *apiErr) {
+	var in createInput
+	v, err := decodeAny(body)
+	if err != nil {
+		return in, errBadRequest("Invalid JSON payload received. " + err.Error())
+	}
+	root, _ := camelKeys(v).(map[string]any)
+	batch, _ := root["batch"].(map[string]any)
+	if batch == nil {
+		return in, errBadRequest("* BatchGenerateContentRequest.batch: batch is required")
+	}
+	in.displayName, _ = batch["displayName"].(string)
+	ic, _ := batch["inputConfig"].(map[string]any)
+	in.fileName, _ = ic["fileName"].(string)
+	var list []any
+	if rs, ok := ic["requests"].(map[string]any); ok {
+		list, in.inline = rs["requests"].([]any)
+	}
+	for i, el := range list {
+		m, _ := el.(map[string]any)
+		req, ok := m["request"].(map[string]any)
+		if !ok {
+			return in, errBadRequest(fmt.Sprintf("* GenerateContentBatch.input_config.requests.requests[%d].request: request is required", i))
+		}
+		r := batchReq{}
+		if md, ok := m["metadata"].(map[string]any); ok {
+			r.key = keyString(md["key"])
+			r.metadata, _ = json.Marshal(md)
+		}
+		r.body, _ = json.Marshal(req)
+		in.reqs = append(in.reqs, r)
+	}
+	return in, nil
+}
+
+// fastCreate reads a create body with no underscore in any object key
+// (nothing to rename: what the SDKs send) straight into raw requests,
+// without generic values. ok false sends the body to slowCreate, which
+// also words any error.
+func fastCreate(body []byte) (in createInput, ok bool) {
+	if !noSnakeKeys(string(body)) {
+		return in, false
+	}
+	var v struct {
+		Batch *struct {
+			DisplayName string `json:"displayName"`
+			InputConfig struct {
+				FileName string `json:"fileName"`
+				Requests *struct {
+					Requests []struct {
+						Request  json.RawMessage `json:"request"`
+						Metadata json.RawMessage `json:"metadata"`
+					} `json:"requests"`
+				} `json:"requests"`
+			} `json:"inputConfig"`
+		} `json:"batch"`
+	}
+	if json.Unmarshal(body, &v) != nil || v.Batch == nil {
+		return in, false
+	}
+	in.displayName, in.fileName = v.Batch.DisplayName, v.Batch.InputConfig.FileName
+	if rs := v.Batch.InputConfig.Requests; rs != nil && rs.Requests != nil {
+		in.inline = true
+		in.reqs = make([]batchReq, 0, len(rs.Requests))
+		for _, el := range rs.Requests {
+			if !isObject(el.Request) {
+				return in, false
+			}
+			r := batchReq{body: el.Request}
+			if isObject(el.Metadata) {
+				var md map[string]any
+				d := json.NewDecoder(bytes.NewReader(el.Metadata))
+				d.UseNumber()
+				if d.Decode(&md) != nil {
+					return in, false
+				}
+				r.key, r.metadata = keyString(md["key"]), el.Metadata
+			}
+			in.reqs = append(in.reqs, r)
+		}
+	}
+	return in, true
+}
+
+func isObject(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) > 0 && t[0] == '{'
 }
 
 // parseInputFile reads a JSONL input file: {"key": K, "request": {…}} per

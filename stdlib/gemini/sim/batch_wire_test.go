@@ -160,3 +160,52 @@ func TestCamel(t *testing.T) {
 		t.Errorf("camelKeys:\n got %s\nwant %s", b, want)
 	}
 }
+
+// TestFastCreate: the fast reading of a create body agrees with the
+// general one wherever it takes the body, and leaves the rest to it.
+func TestFastCreate(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		fast bool
+	}{
+		{`{"batch":{"displayName":"d","inputConfig":{"requests":{"requests":[{"metadata":{"key":"k1","x":2},"request":{"contents":[{"parts":[{"text":"a_b"}]}]}},{"request":{}}]}}}}`, true},
+		{`{"batch":{"inputConfig":{"fileName":"files/x"}}}`, true},
+		{`{"batch":{"inputConfig":{"requests":{"requests":[{"metadata":{"key":7},"request":{"contents":[]}}]}}}}`, true},
+		{`{"batch":{"input_config":{"file_name":"files/x"}}}`, false},
+		{`{"batch":{"inputConfig":{"requests":{"requests":[{"request":null}]}}}}`, false},
+		{`{"batch":{"displayName":3,"inputConfig":{"fileName":"files/x"}}}`, false},
+		{`{"nobatch":{}}`, false},
+		{`{"batch":`, false},
+	} {
+		fast, ok := fastCreate([]byte(tc.body))
+		if ok != tc.fast {
+			t.Errorf("fastCreate(%s) ok = %v, want %v", tc.body, ok, tc.fast)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		slow, aerr := slowCreate([]byte(tc.body))
+		if aerr != nil {
+			t.Fatalf("slowCreate(%s): %v", tc.body, aerr.Message)
+		}
+		if fast.displayName != slow.displayName || fast.fileName != slow.fileName || fast.inline != slow.inline || len(fast.reqs) != len(slow.reqs) {
+			t.Errorf("%s: fast %+v, slow %+v", tc.body, fast, slow)
+			continue
+		}
+		for i := range fast.reqs {
+			f, s := fast.reqs[i], slow.reqs[i]
+			if f.key != s.key || !sameJSON(f.body, s.body) || (len(f.metadata) > 0 || len(s.metadata) > 0) && !sameJSON(f.metadata, s.metadata) {
+				t.Errorf("%s: request %d: fast %+v, slow %+v", tc.body, i, f, s)
+			}
+		}
+	}
+}
+
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return fmt.Sprint(x) == fmt.Sprint(y)
+}
