@@ -103,9 +103,14 @@ func testConfig(mode string) sim.Config {
 func TestPacingReachesTheLimitInEveryMode(t *testing.T) {
 	t.Parallel()
 	const rpm, n = 300, 300 * 10 // ten windows of items: eight or more measured
+	// The concurrency is fixed and ample: this test is about the pacer. With
+	// the automatic cap, sized from latencies measured on a loaded machine
+	// (three runs here at 100 calls/s each), the cap could bind first and
+	// the test failed under load (87-96 % of the limit, issue 19 item 20).
 	modes := []string{sim.ModeWindow, sim.ModeSliding, sim.ModeBucket}
 	// The three runs overlap in time (goroutines, not parallel subtests,
 	// which -parallel would queue two at a time on a 2-core machine).
+	stalls := startStallMonitor(t)
 	runs := make([]simRun, len(modes))
 	errs := make([]error, len(modes))
 	var wg sync.WaitGroup
@@ -116,7 +121,7 @@ func TestPacingReachesTheLimitInEveryMode(t *testing.T) {
 			cfg.RPM = map[string]int{lite: rpm}
 			cfg.TPM = map[string]int{lite: 1_000_000}
 			runs[i], errs[i] = tryAgainstSim(dir, cfg,
-				[]modelDecl{{Name: "m", ID: lite, RPM: rpm, TPM: 1_000_000, RPD: bigRPD}},
+				[]modelDecl{{Name: "m", ID: lite, RPM: rpm, TPM: 1_000_000, RPD: bigRPD, Concurrency: 64}},
 				[]stepDecl{{Name: "call", Items: "items.jsonl", Models: []string{"m"}}},
 				map[string]itemSpec{"items.jsonl": {N: n, Tokens: 500, Spread: 200, Prefix: "i"}})
 		})
@@ -132,8 +137,16 @@ func TestPacingReachesTheLimitInEveryMode(t *testing.T) {
 			if w.Windows < 8 {
 				t.Fatalf("only %d full windows measured: %+v", w.Windows, r.stats.Accepted[lite])
 			}
-			if got := w.Mean / rpm; got < 0.97 {
-				t.Errorf("achieved %.1f%% of the limit, want ≥ 97%% (windows %+v)", 100*got, r.stats.Accepted[lite])
+			// Held to the limit over the time the process could run: a
+			// stalled process sends nothing, whatever its pacer.
+			acc := r.stats.Accepted[lite]
+			stalled := stalls.stalledPerWindow(r.log, testWindow, len(acc))
+			got, allowed, _ := availableShare(acc, stalled, testWindow, rpm)
+			t.Logf("achieved %.1f%% of the limit, %.1f%% of what the process could send (stalled per window %v)",
+				100*w.Mean/rpm, 100*got/allowed, stalled)
+			if got/allowed < 0.97 {
+				t.Errorf("achieved %.1f%% of what the limit allowed while the process ran, want ≥ 97%% (windows %+v, stalled %v)",
+					100*got/allowed, acc, stalled)
 			}
 			if w.Max > rpm {
 				t.Errorf("a window admitted %v > limit %d", w.Max, rpm)
@@ -155,6 +168,7 @@ func TestA429OnOneModelDoesNotSlowAnother(t *testing.T) {
 	// flash-lite's real limit is half what the client is told: it keeps
 	// running into 429s. flash's is what the client is told.
 	cfg.RPM = map[string]int{lite: rpm / 2, fl: rpm}
+	stalls := startStallMonitor(t)
 	r := runAgainstSim(t, cfg,
 		[]modelDecl{
 			{Name: "a", ID: lite, RPM: rpm, TPM: 100_000_000, RPD: bigRPD},
@@ -176,8 +190,12 @@ func TestA429OnOneModelDoesNotSlowAnother(t *testing.T) {
 	if w.Windows < 8 {
 		t.Fatalf("only %d full windows of flash measured", w.Windows)
 	}
-	if got := w.Mean / rpm; got < 0.95 {
-		t.Errorf("flash achieved %.1f%% of its limit while flash-lite was rate limited, want ≥ 95%% (windows %+v)", 100*got, r.stats.Accepted[fl])
+	acc := r.stats.Accepted[fl]
+	stalled := stalls.stalledPerWindow(r.log, testWindow, len(acc))
+	got, allowed, _ := availableShare(acc, stalled, testWindow, rpm)
+	if got/allowed < 0.95 {
+		t.Errorf("flash achieved %.1f%% of its limit (%.1f%% of what the process could send) while flash-lite was rate limited, want ≥ 95%% (windows %+v, stalled %v)",
+			100*w.Mean/rpm, 100*got/allowed, acc, stalled)
 	}
 	if n := quota429s(&r.stats, fl); n != 0 {
 		t.Errorf("flash got %d 429s", n)
