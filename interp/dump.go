@@ -110,7 +110,11 @@ func (p *Program) Dump() string {
 		if s.Failed {
 			from += ".failed"
 		}
-		fmt.Fprintf(&b, "sink %s from=%s %s %q\n", s.Name, from, s.Kind, rel(s.Path))
+		order := ""
+		if s.Order == OrderSource {
+			order = " order=source"
+		}
+		fmt.Fprintf(&b, "sink %s from=%s %s %q%s\n", s.Name, from, s.Kind, rel(s.Path), order)
 	}
 	c := p.Config
 	fmt.Fprintf(&b, "config workers=%d budget=%g provider=%s tier=%d", c.Workers, c.Budget, c.Provider, c.Tier)

@@ -173,7 +173,18 @@ type Sink struct {
 	Path   string
 	From   *Step
 	Failed bool // from = step.failed
+	// Order is how records reach the sink: OrderCompletion (as items
+	// finish, the default) or OrderSource (in the order the source gave
+	// the items, held back in a bounded buffer until those before them
+	// are done).
+	Order string
 }
+
+// Sink orders (the order attribute).
+const (
+	OrderCompletion = "completion"
+	OrderSource     = "source"
+)
 
 // Config holds run-wide settings.
 type Config struct {

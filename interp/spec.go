@@ -126,6 +126,8 @@ var specs = map[string]*blockSpec{
 	// A sink names exactly one kind (kinds.go) besides from.
 	kindSink: {Kind: kindSink, Named: true, Doc: "where records go", Attrs: append([]attrSpec{
 		{Name: "from", Kind: vRef, Required: true, Doc: "a step, or STEP.failed"},
+		{Name: "order", Kind: vString, Default: `"completion"`,
+			Doc: `"completion": records as items finish; "source": in the source's order, through a reorder buffer of at most 10000 records`},
 	}, kindAttrSpecs(sinkKindSpecs)...)},
 	kindTest: {Kind: kindTest, Named: true, Doc: "one item through one step with replies given here, and expect lines about what happened", Attrs: []attrSpec{
 		{Name: "step", Kind: vRef, Required: true, Doc: "the step to run"},

@@ -87,6 +87,9 @@ type Record struct {
 	// (its 1-based line, or for sources without lines its 1-based index).
 	Malformed  bool
 	SourceLine int
+
+	// trk tracks the item for sinks with order = "source"; nil otherwise.
+	trk *itemTrack
 }
 
 // Failure says why an item failed at a step.

@@ -365,7 +365,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		id, err := r.opts.Store.BeginRun(ctx, RunInfo{Pipeline: p.prog.File, Started: r.stats.started, Args: r.opts.Args})
 		if err != nil {
 			closeSources(srcs)
-			sinks.close(false)
+			sinks.close(context.WithoutCancel(ctx), false)
 			return nil, fmt.Errorf("starting run: %w", err)
 		}
 		r.runID = id
@@ -388,7 +388,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	// disk. A run that did not complete aborts the sinks it wrote nothing
 	// to, which keeps what an earlier run left there.
 	completed := err == nil && ctx.Err() == nil && !r.draining() && !r.bud.isExhausted()
-	if cerr := sinks.close(completed); cerr != nil && err == nil {
+	if cerr := sinks.close(context.WithoutCancel(ctx), completed); cerr != nil && err == nil {
 		err = cerr
 	}
 	if r.opts.Caches != nil {
