@@ -404,7 +404,8 @@ func (r *Runner) journal(ctx context.Context, it *itemRun, model *interp.Model, 
 		a.Reply, a.Usage = resp.Text, resp.Usage
 	}
 	if callErr != nil {
-		a.Status, a.Error = ClassOf(callErr).String(), callErr.Error()
+		// The class is the status: the error is said without it.
+		a.Status, a.Error = ClassOf(callErr).String(), failureMessage(callErr)
 	}
 	if err := st.LogAttempt(ctx, a); err != nil && ctx.Err() == nil {
 		r.fail(err)
