@@ -180,6 +180,10 @@ type Sink struct {
 	Order string
 }
 
+// MaxWorkers bounds calls in flight, from config.workers or any other
+// setting (the runtime clamps to it too).
+const MaxWorkers = 10000
+
 // Sink orders (the order attribute).
 const (
 	OrderCompletion = "completion"

@@ -246,7 +246,7 @@ func (r *Runner) setLimits(prog *interp.Program) {
 // MaxWorkers bounds the calls in flight, from any setting: each worker is a
 // goroutine per step, and a million of them cost more to start and stop than
 // the calls they make. No quota tier needs more in flight.
-const MaxWorkers = 10000
+const MaxWorkers = interp.MaxWorkers
 
 // autoWorkers sizes concurrency when the pipeline says workers = auto: the
 // pacer's suggestion (Little's law over the quota) when there is one,
