@@ -40,11 +40,13 @@ func (c *checker) lowerModel(d *decl) {
 			}
 		case "batch_tokens":
 			m.BatchTokens, _ = c.integer(a, 1)
-		case "max_output_tokens", "rpm", "tpm", "rpd", "concurrency":
+		case "max_output_tokens", "min_output_tokens", "rpm", "tpm", "rpd", "concurrency":
 			v, _ := c.integer(a, 1)
 			switch name {
 			case "max_output_tokens":
 				m.MaxOutputTokens = v
+			case "min_output_tokens":
+				m.MinOutputTokens = v
 			case "rpm":
 				m.RPM = v
 			case "tpm":
@@ -73,6 +75,10 @@ func (c *checker) lowerModel(d *decl) {
 				m.Price.StoragePerMHour = v
 			}
 		}
+	}
+	if lo, hi := m.MinOutputTokens, m.MaxOutputTokens; lo > 0 && hi > 0 && lo > hi {
+		c.errorf(b.attrs["min_output_tokens"].Value.Range, "lower min_output_tokens or raise max_output_tokens",
+			"min_output_tokens %d is above max_output_tokens %d", lo, hi)
 	}
 	d.model = m
 }

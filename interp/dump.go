@@ -53,6 +53,7 @@ func (p *Program) Dump() string {
 		opt("*top_p", fptr(m.TopP))
 		opt("*top_k", iptr(m.TopK))
 		opt("max_output_tokens", strconv.Itoa(m.MaxOutputTokens))
+		opt("min_output_tokens", strconv.Itoa(m.MinOutputTokens))
 		opt("*thinking_budget", iptr(m.ThinkingBudget))
 		opt("rpm", strconv.Itoa(m.RPM))
 		opt("tpm", strconv.Itoa(m.TPM))

@@ -92,6 +92,10 @@ type Model struct {
 	TopK            *int
 	MaxOutputTokens int
 	ThinkingBudget  *int
+	// MinOutputTokens and MaxOutputTokens bound the output cap the runtime
+	// sets on each request from what the step's replies have taken
+	// (thinking included); 0 means the runtime's defaults.
+	MinOutputTokens int
 
 	// Quota; 0 means "from the built-in tier table" (filled by the runtime).
 	RPM, TPM, RPD int

@@ -127,6 +127,7 @@ type Runner struct {
 	clock clock.Clock
 	stats *counters
 	bud   *budget
+	caps  outputCaps // learned output caps per step and model
 	sem   *semaphore
 	brk   *breaker // holds calls while the endpoint is unreachable
 
@@ -387,7 +388,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	// Sinks close after every stage is done, so all finished work is on
 	// disk. A run that did not complete aborts the sinks it wrote nothing
 	// to, which keeps what an earlier run left there.
-	completed := err == nil && ctx.Err() == nil && !r.draining() && !r.bud.isExhausted()
+	completed := err == nil && ctx.Err() == nil && !r.draining() && !r.bud.hit()
 	if cerr := sinks.close(context.WithoutCancel(ctx), completed); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -399,7 +400,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	// adds the caches' costs from.
 	r.addCacheCosts(sum)
 	switch {
-	case r.bud.isExhausted():
+	case r.bud.hit():
 		sum.Outcome = OutcomeBudget
 		r.emit(Event{Kind: EventBudgetExhausted, Cost: Dollars(sum.Cost)})
 	case ctx.Err() != nil || r.draining():
@@ -416,6 +417,9 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		// Six decimals: at four, a spend just under a small budget would
 		// print as the budget itself.
 		err = fmt.Errorf("%w: spent $%.6f of $%s", ErrBudgetExceeded, sum.Cost, strconv.FormatFloat(sum.Budget, 'f', -1, 64))
+		if n := sum.BudgetStopped; n > 0 {
+			err = fmt.Errorf("%w; %d items stopped, left undone", err, n)
+		}
 	}
 	return sum, err
 }
