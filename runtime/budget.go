@@ -156,8 +156,6 @@ func (b *budget) hit() bool {
 	return b.limit > 0 && (b.exhausted || b.stopped > 0)
 }
 
-
-
 func (b *budget) setLimit(limit Money) {
 	b.mu.Lock()
 	b.limit = limit

@@ -214,6 +214,9 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 	r.setLimits(prog)
 	if opts.Caches != nil {
 		opts.Caches.SetEmitter(r.emit)
+		if cb, ok := opts.Caches.(CacheBudgeted); ok {
+			cb.SetBudget(cacheBudget{r.bud})
+		}
 	}
 	n := opts.Workers
 	if n <= 0 {
