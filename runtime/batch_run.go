@@ -119,7 +119,7 @@ type batchRun struct {
 	// learned is, per model, an enqueued-token limit the service showed
 	// to be tighter than the configured one (a lone job refused).
 	learned map[string]int
-	seq    atomic.Int64
+	seq     atomic.Int64
 
 	live     map[string][]*BatchJob // by step: jobs not ended, from the store
 	listOnce sync.Once
