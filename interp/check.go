@@ -99,7 +99,7 @@ func newChecker(f *lang.File, opts *Options) *checker {
 		decls: map[string]*decl{},
 		plain: map[string]*Model{},
 	}
-	c.base = exprEnv{vars: types.Map{}}
+	c.base = exprEnv{vars: types.Map{}, memo: map[memoKey]memoEntry{}}
 	for _, fn := range opts.Funcs {
 		if fn == nil || fn.Fn == nil {
 			continue

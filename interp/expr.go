@@ -3,8 +3,10 @@ package interp
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -102,6 +104,23 @@ type exprEnv struct {
 	// unknown, if set, explains a name that is not in scope (e.g. a step
 	// that runs later); "" when it has nothing to say.
 	unknown func(name string) string
+	// memo, shared by every environment of one Check, holds compiled
+	// expressions by environment and text: a file that repeats a hole
+	// compiles it once.
+	memo map[memoKey]memoEntry
+}
+
+// memoEntry keeps the environment's map alive with the expression, so
+// that its address (the key) cannot be reused by another map.
+type memoEntry struct {
+	vars types.Map
+	e    *Expr
+}
+
+type memoKey struct {
+	vars   uintptr // identity of the environment's variable map
+	src    string
+	asBool bool
 }
 
 func (env exprEnv) with(name string, t types.Type) exprEnv {
@@ -125,11 +144,63 @@ func compile(env exprEnv, s site, asBool bool) (*Expr, *lang.Diagnostic) {
 	if strings.TrimSpace(s.src) == "" {
 		return nil, &lang.Diagnostic{Severity: lang.SeverityError, Range: s.rng, Message: "empty expression"}
 	}
+	if d := exprLimits(s); d != nil {
+		return nil, d
+	}
+	key := memoKey{vars: reflect.ValueOf(env.vars).Pointer(), src: s.src, asBool: asBool}
+	if m, ok := env.memo[key]; ok {
+		return &Expr{Source: s.src, Range: s.rng, program: m.e.program, canon: m.e.canon}, nil
+	}
 	prog, err := expr.Compile(s.src, opts...)
 	if err != nil {
 		return nil, exprDiag(env, s, err)
 	}
-	return &Expr{Source: s.src, Range: s.rng, program: prog, canon: canonical(s.src)}, nil
+	e := &Expr{Source: s.src, Range: s.rng, program: prog, canon: canonical(s.src)}
+	if env.memo != nil {
+		env.memo[key] = memoEntry{vars: env.vars, e: e}
+	}
+	return e, nil
+}
+
+// maxExprBytes bounds the text of one expression handed to expr.
+const maxExprBytes = 256 << 10
+
+// exprLimits refuses an expression too large or too deeply bracketed for
+// expr's recursive parser, which would run out of stack (500,000 "(" in a
+// where) long before it reported anything. Brackets inside quotes do not
+// count.
+func exprLimits(s site) *lang.Diagnostic {
+	if len(s.src) > maxExprBytes {
+		return &lang.Diagnostic{Severity: lang.SeverityError, Range: s.rng,
+			Message: fmt.Sprintf("expression is %d bytes long; the limit is %d", len(s.src), maxExprBytes),
+			Help:    "move large text into a file and read it with file(...)"}
+	}
+	depth := 0
+	var quote byte
+	for i := 0; i < len(s.src); i++ {
+		c := s.src[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote != '`' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '[' || c == '{':
+			depth++
+			if depth > lang.MaxNesting {
+				r := utf8.RuneCountInString(s.src[:i])
+				return &lang.Diagnostic{Severity: lang.SeverityError, Range: s.runeRange(r, r+1),
+					Message: fmt.Sprintf("brackets nest more than %d deep", lang.MaxNesting),
+					Help:    "split the expression, or name its parts with let"}
+			}
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		}
+	}
+	return nil
 }
 
 // exprDiag turns a compile error into a diagnostic at the right place.
@@ -314,6 +385,17 @@ func canonical(src string) string {
 
 // identUses returns the identifier nodes naming one of names, in order.
 func identUses(src string, names ...string) []*ast.IdentifierNode {
+	// Most expressions name none of them: skip the parse.
+	found := false
+	for _, n := range names {
+		if strings.Contains(src, n) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil
+	}
 	tree, err := parser.Parse(src)
 	if err != nil {
 		return nil
