@@ -837,8 +837,15 @@ func (b *batchStage) poll(ctx context.Context, j *jobRun) {
 			continue // transient: poll again later
 		}
 		j.mu.Lock()
+		changed := j.status.State != st.State
 		j.status = *st
 		j.mu.Unlock()
+		if changed && !st.State.Done() && b.br.bs != nil {
+			// For status beside the run: pending → running.
+			if err := b.br.bs.SetBatchJobState(context.WithoutCancel(ctx), j.rec.ID, st.State, st.Succeeded, st.Failed); err != nil {
+				r.fail(err)
+			}
+		}
 		if !st.State.Done() {
 			if opts.Deadline > 0 && r.clock.Now().Sub(j.rec.Created) > opts.Deadline {
 				j.byUs = true
