@@ -232,6 +232,7 @@ func (tc *tcompiler) block(env exprEnv, canon *strings.Builder, tok token) tnode
 		fmt.Fprintf(canon, "{{for %s in %s}}", tok.text, list.canon)
 		var ok bool
 		if elem, ok = elemType(list); !ok {
+			elem = types.Any // reported once here; the body is still checked
 			tc.errAt(tok.exprOff, tok.exprOff+len(tok.expr), fmt.Sprintf("for needs a list, but got %s", list.program.Node().Type()), "")
 		}
 	}
