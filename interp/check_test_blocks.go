@@ -203,13 +203,21 @@ func (c *checker) testEnv(x *decl, ups []*decl) exprEnv {
 	env := c.base.with(VarID, types.String).with(VarItem, types.Map{types.Extra: types.Any})
 	record := types.Map{VarID: types.String, VarItem: types.Map{types.Extra: types.Any}}
 	for _, u := range ups {
-		env = env.with(u.name, stepType(u.step.step))
+		if o := u.step.step.Output; o != nil {
+			env = env.withShape(u.name, o.Type)
+		} else {
+			env = env.with(u.name, types.String)
+		}
 		record[u.name] = stepType(u.step.step)
 	}
 	out := stepType(st)
 	record[st.Name] = out
-	env = env.with(TestOutput, out).
-		with(TestText, types.String).
+	if st.Output != nil {
+		env = env.withShape(TestOutput, st.Output.Type)
+	} else {
+		env = env.with(TestOutput, out)
+	}
+	env = env.with(TestText, types.String).
 		with(TestRecord, record).
 		with(TestModels, types.Array(types.String)).
 		with(TestFailedFields, types.Array(types.String)).

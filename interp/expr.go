@@ -108,6 +108,92 @@ type exprEnv struct {
 	// expressions by environment and text: a file that repeats a hole
 	// compiles it once.
 	memo map[memoKey]memoEntry
+	// shapes are the schema types of variables that hold structured
+	// outputs (output, earlier steps), for checks expr's types cannot
+	// express, such as comparing an enum field with a value outside it.
+	shapes map[string]*Type
+}
+
+// withShape is with(name, t) remembering the schema type t came from.
+func (env exprEnv) withShape(name string, t *Type) exprEnv {
+	env = env.with(name, exprType(t))
+	m := make(map[string]*Type, len(env.shapes)+1)
+	for k, v := range env.shapes {
+		m[k] = v
+	}
+	m[name] = t
+	env.shapes = m
+	return env
+}
+
+// enumMisuse finds `FIELD == "value"` (or !=) where FIELD is an enum and
+// the value is not one of its values: always false (or true), a typo.
+func enumMisuse(env exprEnv, s site) *lang.Diagnostic {
+	if len(env.shapes) == 0 {
+		return nil
+	}
+	tree, err := parser.Parse(s.src)
+	if err != nil {
+		return nil
+	}
+	v := &enumVisitor{env: env}
+	ast.Walk(&tree.Node, v)
+	if v.str == nil {
+		return nil
+	}
+	loc := v.str.Location()
+	quoted := quoteEach(v.enum.Enum)
+	return &lang.Diagnostic{Severity: lang.SeverityError, Range: s.runeRange(loc.From, loc.To),
+		Message: fmt.Sprintf("%s is never %q: its values are %s", v.path, v.str.Value, strings.Join(quoted, ", ")),
+		Help:    didYouMean(v.str.Value, v.enum.Enum, "compare with one of the enum's values")}
+}
+
+type enumVisitor struct {
+	env  exprEnv
+	str  *ast.StringNode // the first value outside its enum
+	enum *Type
+	path string
+}
+
+func (v *enumVisitor) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok || v.str != nil || b.Operator != "==" && b.Operator != "!=" {
+		return
+	}
+	for _, pair := range [][2]ast.Node{{b.Left, b.Right}, {b.Right, b.Left}} {
+		str, ok := pair[1].(*ast.StringNode)
+		if !ok {
+			continue
+		}
+		t, path := shapeOf(v.env, pair[0])
+		if t != nil && t.Kind == KindEnum && !contains(t.Enum, str.Value) {
+			v.str, v.enum, v.path = str, t, path
+			return
+		}
+	}
+}
+
+// shapeOf resolves a.b.c to its schema type, when a is a shaped variable.
+func shapeOf(env exprEnv, n ast.Node) (*Type, string) {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		return env.shapes[n.Value], n.Value
+	case *ast.MemberNode:
+		prop, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			return nil, ""
+		}
+		t, path := shapeOf(env, n.Node)
+		if t == nil || t.Kind != KindObject {
+			return nil, ""
+		}
+		for _, f := range t.Fields {
+			if f.Name == prop.Value {
+				return f.Type, path + "." + prop.Value
+			}
+		}
+	}
+	return nil, ""
 }
 
 // memoEntry keeps the environment's map alive with the expression, so
@@ -154,6 +240,9 @@ func compile(env exprEnv, s site, asBool bool) (*Expr, *lang.Diagnostic) {
 	prog, err := expr.Compile(s.src, opts...)
 	if err != nil {
 		return nil, exprDiag(env, s, err)
+	}
+	if d := enumMisuse(env, s); d != nil {
+		return nil, d
 	}
 	e := &Expr{Source: s.src, Range: s.rng, program: prog, canon: canonical(s.src)}
 	if env.memo != nil {
