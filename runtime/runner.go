@@ -365,6 +365,13 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	r.sinks = sinks
+	if rs, ok := r.opts.Store.(Resetter); ok && r.opts.Fresh {
+		if err := rs.Reset(ctx); err != nil {
+			closeSources(srcs)
+			sinks.close(context.WithoutCancel(ctx), false)
+			return nil, err
+		}
+	}
 	if r.opts.Store != nil {
 		id, err := r.opts.Store.BeginRun(ctx, RunInfo{Pipeline: p.prog.File, Started: r.stats.started, Args: r.opts.Args})
 		if err != nil {
