@@ -64,6 +64,11 @@ func TestBatchKillAndRerun(t *testing.T) {
 		t.Errorf("the rerun created %d more jobs, though every item was in a live job", creates()-createdBefore)
 	}
 	checkSink(t, dir, n, out)
+	// show names the job that answered an attempt.
+	show, err := command("show", "main.llmp", "i007").CombinedOutput()
+	if err != nil || !strings.Contains(string(show), "batch job batches/") {
+		t.Errorf("show (%v):\n%s", err, show)
+	}
 }
 
 func writeBatchPipeline(t *testing.T, n int) string {
