@@ -100,6 +100,7 @@ func newChecker(f *lang.File, opts *Options) *checker {
 		plain: map[string]*Model{},
 	}
 	c.base = exprEnv{vars: types.Map{}, memo: map[memoKey]memoEntry{}}
+	c.base.warn = func(d *lang.Diagnostic) { c.diags = append(c.diags, d) }
 	for _, fn := range opts.Funcs {
 		if fn == nil || fn.Fn == nil {
 			continue

@@ -112,6 +112,102 @@ type exprEnv struct {
 	// outputs (output, earlier steps), for checks expr's types cannot
 	// express, such as comparing an enum field with a value outside it.
 	shapes map[string]*Type
+	// warn, when set, receives warnings about an expression that compiled.
+	warn func(*lang.Diagnostic)
+}
+
+// textOps are the operators that fail on nil: a nullable field needs a
+// nil guard before them.
+var textOps = map[string]bool{"matches": true, "contains": true, "startsWith": true, "endsWith": true}
+
+// nilUnguarded warns about `FIELD matches …` (or contains, startsWith,
+// endsWith) where FIELD is optional and the expression never compares it
+// with nil: on a reply without the field the check cannot be evaluated.
+func nilUnguarded(env exprEnv, s site) {
+	if env.warn == nil || len(env.shapes) == 0 {
+		return
+	}
+	hit := false
+	for op := range textOps {
+		if strings.Contains(s.src, op) {
+			hit = true
+		}
+	}
+	if !hit {
+		return
+	}
+	tree, err := parser.Parse(s.src)
+	if err != nil {
+		return
+	}
+	v := &nilVisitor{env: env, guarded: map[string]bool{}}
+	ast.Walk(&tree.Node, v)
+	for _, u := range v.uses {
+		if v.guarded[u.path] {
+			continue
+		}
+		loc := u.node.Location()
+		env.warn(&lang.Diagnostic{Severity: lang.SeverityWarning, Range: s.runeRange(loc.From, loc.To),
+			Message: fmt.Sprintf("%s is optional, and %s fails on nil", u.path, u.op),
+			Help:    fmt.Sprintf("guard it: %s == nil || …", u.path)})
+		return
+	}
+}
+
+type nilUse struct {
+	node ast.Node
+	path string
+	op   string
+}
+
+type nilVisitor struct {
+	env     exprEnv
+	uses    []nilUse
+	guarded map[string]bool
+}
+
+func (v *nilVisitor) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok {
+		return
+	}
+	if b.Operator == "==" || b.Operator == "!=" {
+		for _, pair := range [][2]ast.Node{{b.Left, b.Right}, {b.Right, b.Left}} {
+			if _, isNil := pair[1].(*ast.NilNode); isNil {
+				if _, path, ok := fieldOf(v.env, pair[0]); ok {
+					v.guarded[path] = true
+				}
+			}
+		}
+		return
+	}
+	if textOps[b.Operator] {
+		if f, path, ok := fieldOf(v.env, b.Left); ok && f.Optional {
+			v.uses = append(v.uses, nilUse{node: b.Left, path: path, op: b.Operator})
+		}
+	}
+}
+
+// fieldOf resolves a.b.c to the schema field c, when a is a shaped variable.
+func fieldOf(env exprEnv, n ast.Node) (*Field, string, bool) {
+	m, ok := n.(*ast.MemberNode)
+	if !ok {
+		return nil, "", false
+	}
+	prop, ok := m.Property.(*ast.StringNode)
+	if !ok {
+		return nil, "", false
+	}
+	t, path := shapeOf(env, m.Node)
+	if t == nil || t.Kind != KindObject {
+		return nil, "", false
+	}
+	for _, f := range t.Fields {
+		if f.Name == prop.Value {
+			return f, path + "." + prop.Value, true
+		}
+	}
+	return nil, "", false
 }
 
 // withShape is with(name, t) remembering the schema type t came from.
@@ -233,6 +329,7 @@ func compile(env exprEnv, s site, asBool bool) (*Expr, *lang.Diagnostic) {
 	if d := exprLimits(s); d != nil {
 		return nil, d
 	}
+	nilUnguarded(env, s)
 	key := memoKey{vars: reflect.ValueOf(env.vars).Pointer(), src: s.src, asBool: asBool}
 	if m, ok := env.memo[key]; ok {
 		return &Expr{Source: s.src, Range: s.rng, program: m.e.program, canon: m.e.canon}, nil
@@ -350,10 +447,18 @@ func suggestIn(env exprEnv, s site, from, to int) string {
 	if best := nearest(word, cands); best != "" {
 		return fmt.Sprintf("did you mean %q?", best)
 	}
-	if env.unknown != nil && !(from > 0 && runes[from-1] == '.') {
-		return env.unknown(word)
+	if from > 0 && runes[from-1] == '.' {
+		return ""
 	}
-	return ""
+	if env.unknown != nil {
+		if h := env.unknown(word); h != "" {
+			return h
+		}
+	}
+	if _, known := env.vars[word]; known || contains(env.names, word) || contains(exprBuiltins, word) {
+		return ""
+	}
+	return "names here: " + joinNames(env)
 }
 
 // unknownName words an unknown variable or field in our own terms, with
