@@ -13,7 +13,11 @@ func (c *checker) lowerModel(d *decl) {
 	if a := b.attrs["id"]; a != nil {
 		if id, ok := c.str(a); ok {
 			m.ID = id
-			c.checkModelID(id, a.Value.Range)
+			// A block that prices its model, or names another provider,
+			// may use any id: it says what the catalog would have.
+			if b.attrs["input_price"] == nil && b.attrs["output_price"] == nil && b.attrs["provider"] == nil {
+				c.checkModelID(id, a.Value.Range)
+			}
 		}
 	}
 	for name, a := range b.attrs {
@@ -102,7 +106,13 @@ func (c *checker) checkModelID(id string, r lang.Range) {
 // plainModel returns the model for a model id written as a string.
 // Every mention of one id shares one Model, so the runtime paces it once.
 func (c *checker) plainModel(s *lang.StringLit) *Model {
-	c.checkModelID(s.Value, s.Range)
+	if !contains(knownModels, s.Value) {
+		// Without a model block nothing gives its prices or quota: an id
+		// outside the catalog is a mistake.
+		help := didYouMean(s.Value, knownModels, "known models: "+strings.Join(knownModels, ", ")+
+			"; for another model, declare a model block with its id and prices")
+		c.errorf(s.Range, help, "unknown model %q", s.Value)
+	}
 	if m, ok := c.plain[s.Value]; ok {
 		return m
 	}
