@@ -136,7 +136,7 @@ func (r *Runner) prepare(ctx context.Context, st *stage, rec *Record, it *itemRu
 		return end{kind: endAbandoned}, false
 	}
 	rec.Step, rec.Plan = step.Name, p.version
-	rec.Failed, rec.Failure, rec.Cached = false, nil, false
+	rec.Failed, rec.Failure, rec.Cached, rec.FromStore = false, nil, false, false
 	rec.Attempts, rec.Usage, rec.Cost, rec.Model, rec.Rung = 0, Usage{}, 0, "", 0
 
 	it.step, it.rec = step, rec
