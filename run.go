@@ -12,8 +12,8 @@ import (
 	"github.com/llmpipe/llmpipe/stdlib"
 	"github.com/llmpipe/llmpipe/stdlib/caches"
 	"github.com/llmpipe/llmpipe/stdlib/catalog"
-	"github.com/llmpipe/llmpipe/stdlib/gemini"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
+	"github.com/llmpipe/llmpipe/stdlib/providers"
 	"github.com/llmpipe/llmpipe/stdlib/store"
 )
 
@@ -33,6 +33,9 @@ type RunOptions struct {
 	SimConfig *sim.Config
 	// Provider, when set, is used instead of Gemini or the simulator.
 	Provider runtime.Provider
+	// SimURL points every model's provider at a simulator already running
+	// there (dev keeps one across rounds, so its log covers them all).
+	SimURL string
 
 	APIKey, BaseURL string // for Gemini; empty: from the environment
 
@@ -66,10 +69,8 @@ type Run struct {
 // Start wires the pipeline to a provider, store, pacer and cache manager.
 // Nothing is called until Wait.
 func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err error) {
-	// Before the store, the simulator or any output exists: a run that
-	// cannot start creates nothing.
-	if err := p.Runnable(); err != nil {
-		return nil, err
+	if p.Program == nil {
+		return nil, errors.New("pipeline has errors; nothing to run")
 	}
 	r := &Run{Pipeline: p}
 	defer func() {
@@ -82,6 +83,11 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 	provider := opts.Provider
 	// The simulator compresses time: cache TTLs pass Window/60s as fast.
 	timeScale := 1.0
+	if provider == nil && opts.SimURL != "" {
+		if provider, err = providers.New(ctx, prog, providers.Options{SimURL: opts.SimURL}); err != nil {
+			return nil, err
+		}
+	}
 	if provider == nil {
 		if opts.Sim || prog.Config.Provider == "sim" {
 			cfg := sim.DefaultConfig()
@@ -97,12 +103,12 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 			r.Sim = srv
 			timeScale = float64(cfg.Window) / float64(time.Minute)
 			r.closers = append(r.closers, srv.Close)
-			provider, err = gemini.New(ctx, gemini.Options{APIKey: "simulator", BaseURL: srv.URL(), BatchInlineLimit: opts.BatchInlineLimit})
+			provider, err = providers.New(ctx, prog, providers.Options{SimURL: srv.URL(), BatchInlineLimit: opts.BatchInlineLimit})
 			if err != nil {
 				return nil, err
 			}
 		} else {
-			provider, err = gemini.New(ctx, gemini.Options{APIKey: opts.APIKey, BaseURL: opts.BaseURL, BatchInlineLimit: opts.BatchInlineLimit})
+			provider, err = providers.New(ctx, prog, providers.Options{GeminiAPIKey: opts.APIKey, GeminiBaseURL: opts.BaseURL, BatchInlineLimit: opts.BatchInlineLimit})
 			if err != nil {
 				return nil, err
 			}
@@ -130,8 +136,11 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 		r.Store = s
 		st = s
 		r.closers = append(r.closers, s.Close)
-		// --fresh resets the store in runtime.Run, once the run is sure
-		// to start: a run that cannot start must destroy nothing.
+		if opts.Fresh {
+			if err := s.Reset(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	book := catalog.NewBook(prog)

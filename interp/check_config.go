@@ -17,11 +17,6 @@ func (c *checker) lowerConfig() {
 			cfg.Workers = 0
 		case isNum && n.IsInt:
 			cfg.Workers, _ = c.integer(a, 0)
-			if cfg.Workers > MaxWorkers {
-				c.errorf(a.Value.Range, "no quota needs more calls in flight; a worker past that costs only memory and time",
-					"workers must be at most %d, but is %d", MaxWorkers, cfg.Workers)
-				cfg.Workers = MaxWorkers
-			}
 		default:
 			c.wrongKind(a, "an integer", "write a number of workers, or auto")
 		}
@@ -37,7 +32,11 @@ func (c *checker) lowerConfig() {
 	if a := body.attrs["provider"]; a != nil {
 		if p, ok := c.str(a); ok {
 			if !contains(providers, p) {
-				c.errorf(a.Value.Range, didYouMean(p, providers, "providers are \"gemini\" and \"sim\""), "unknown provider %q", p)
+				help := didYouMean(p, providers, "providers are \"gemini\", \"vertex\" and \"sim\"")
+				if p == ProviderOpenAI {
+					help = "an OpenAI-compatible server is named per model: model NAME { provider = \"openai\" … }"
+				}
+				c.errorf(a.Value.Range, help, "unknown provider %q", p)
 			} else {
 				cfg.Provider = p
 			}
@@ -45,6 +44,17 @@ func (c *checker) lowerConfig() {
 	}
 	if a := body.attrs["batch"]; a != nil {
 		cfg.Batch, _ = c.boolean(a)
+	}
+	for _, name := range []string{"project", "location"} {
+		if a := body.attrs[name]; a != nil {
+			if v, ok := c.str(a); ok {
+				if name == "project" {
+					cfg.Project = v
+				} else {
+					cfg.Location = v
+				}
+			}
+		}
 	}
 	if a := body.attrs["tier"]; a != nil {
 		if r, isRef := a.Value.Lit.(*lang.RefLit); isRef && r.Dotted() == "free" {

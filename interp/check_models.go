@@ -9,19 +9,44 @@ import (
 
 func (c *checker) lowerModel(d *decl) {
 	b := c.readBody(d.block.Body, specs[kindModel], d.block.Name)
-	m := &Model{Name: d.name, Range: d.block.Range}
+	m := &Model{Name: d.name, Range: d.block.Range, JSONSchema: true}
+	if a := b.attrs["provider"]; a != nil {
+		if p, ok := c.str(a); ok {
+			if !contains(modelProviders, p) {
+				c.errorf(a.Value.Range, didYouMean(p, modelProviders, "providers are \"gemini\", \"vertex\" and \"openai\""), "unknown provider %q", p)
+			}
+			m.Provider = p
+		}
+	}
 	if a := b.attrs["id"]; a != nil {
 		if id, ok := c.str(a); ok {
 			m.ID = id
-			// A block that prices its model, or names another provider,
-			// may use any id: it says what the catalog would have.
-			if b.attrs["input_price"] == nil && b.attrs["output_price"] == nil && b.attrs["provider"] == nil {
+			if m.Provider != ProviderOpenAI {
 				c.checkModelID(id, a.Value.Range)
 			}
 		}
 	}
 	for name, a := range b.attrs {
 		switch name {
+		case "base_url", "api_key_env", "project", "location":
+			v, ok := c.str(a)
+			if !ok {
+				continue
+			}
+			switch name {
+			case "base_url":
+				m.BaseURL = v
+			case "api_key_env":
+				m.APIKeyEnv = v
+			case "project":
+				m.Project = v
+			case "location":
+				m.Location = v
+			}
+		case "json_schema":
+			if v, ok := c.boolean(a); ok {
+				m.JSONSchema = v
+			}
 		case "temperature", "top_p":
 			if v, ok := c.number(a); ok {
 				if name == "temperature" {
@@ -44,13 +69,11 @@ func (c *checker) lowerModel(d *decl) {
 			}
 		case "batch_tokens":
 			m.BatchTokens, _ = c.integer(a, 1)
-		case "max_output_tokens", "min_output_tokens", "rpm", "tpm", "rpd", "concurrency":
+		case "max_output_tokens", "rpm", "tpm", "rpd", "concurrency":
 			v, _ := c.integer(a, 1)
 			switch name {
 			case "max_output_tokens":
 				m.MaxOutputTokens = v
-			case "min_output_tokens":
-				m.MinOutputTokens = v
 			case "rpm":
 				m.RPM = v
 			case "tpm":
@@ -80,10 +103,6 @@ func (c *checker) lowerModel(d *decl) {
 			}
 		}
 	}
-	if lo, hi := m.MinOutputTokens, m.MaxOutputTokens; lo > 0 && hi > 0 && lo > hi {
-		c.errorf(b.attrs["min_output_tokens"].Value.Range, "lower min_output_tokens or raise max_output_tokens",
-			"min_output_tokens %d is above max_output_tokens %d", lo, hi)
-	}
 	d.model = m
 }
 
@@ -106,13 +125,7 @@ func (c *checker) checkModelID(id string, r lang.Range) {
 // plainModel returns the model for a model id written as a string.
 // Every mention of one id shares one Model, so the runtime paces it once.
 func (c *checker) plainModel(s *lang.StringLit) *Model {
-	if !contains(knownModels, s.Value) {
-		// Without a model block nothing gives its prices or quota: an id
-		// outside the catalog is a mistake.
-		help := didYouMean(s.Value, knownModels, "known models: "+strings.Join(knownModels, ", ")+
-			"; for another model, declare a model block with its id and prices")
-		c.errorf(s.Range, help, "unknown model %q", s.Value)
-	}
+	c.checkModelID(s.Value, s.Range)
 	if m, ok := c.plain[s.Value]; ok {
 		return m
 	}

@@ -83,8 +83,19 @@ type Field struct {
 // a model written as a plain string.
 type Model struct {
 	Name  string
-	ID    string // the Gemini model id, e.g. "gemini-2.5-flash"
+	ID    string // the model id, e.g. "gemini-2.5-flash"
 	Range lang.Range
+
+	// Provider serves the model: ProviderGemini, ProviderVertex,
+	// ProviderOpenAI or ProviderSim; the model block's, else config's.
+	Provider  string
+	BaseURL   string // "" means the provider's default endpoint
+	APIKeyEnv string // openai: the variable holding the key ("" means OPENAI_API_KEY)
+	// JSONSchema (openai) sends the schema as a strict response_format;
+	// false describes it in a JSON-only instruction instead.
+	JSONSchema bool
+	Project    string // vertex; "" means config's
+	Location   string // vertex; "" means config's
 
 	// Generation settings; nil/0 means the API's default.
 	Temperature     *float64
@@ -92,10 +103,6 @@ type Model struct {
 	TopK            *int
 	MaxOutputTokens int
 	ThinkingBudget  *int
-	// MinOutputTokens and MaxOutputTokens bound the output cap the runtime
-	// sets on each request from what the step's replies have taken
-	// (thinking included); 0 means the runtime's defaults.
-	MinOutputTokens int
 
 	// Quota; 0 means "from the built-in tier table" (filled by the runtime).
 	RPM, TPM, RPD int
@@ -177,22 +184,7 @@ type Sink struct {
 	Path   string
 	From   *Step
 	Failed bool // from = step.failed
-	// Order is how records reach the sink: OrderCompletion (as items
-	// finish, the default) or OrderSource (in the order the source gave
-	// the items, held back in a bounded buffer until those before them
-	// are done).
-	Order string
 }
-
-// MaxWorkers bounds calls in flight, from config.workers or any other
-// setting (the runtime clamps to it too).
-const MaxWorkers = 10000
-
-// Sink orders (the order attribute).
-const (
-	OrderCompletion = "completion"
-	OrderSource     = "source"
-)
 
 // Config holds run-wide settings.
 type Config struct {
@@ -203,6 +195,8 @@ type Config struct {
 	Tier     int     // quota tier for the built-in table; default 1
 	FreeTier bool    // tier = free: the free tier's quotas (no Batch Mode)
 	Batch    bool    // every step's first attempts through batch jobs
+	Project  string  // vertex: the Google Cloud project ("" means from the environment)
+	Location string  // vertex: the region ("" means from the environment)
 }
 
 // Test is a `test` block: one item through one step with the model's

@@ -83,12 +83,17 @@ var specs = map[string]*blockSpec{
 	)},
 	kindSchema: {Kind: kindSchema, Named: true, Fields: true, Doc: "the shape of a structured output"},
 	kindModel: {Kind: kindModel, Named: true, Doc: "a model with generation settings, quota and price", Attrs: []attrSpec{
-		{Name: "id", Kind: vString, Required: true, Doc: "the Gemini model id"},
+		{Name: "id", Kind: vString, Required: true, Doc: "the model id, as its provider names it"},
+		{Name: "provider", Kind: vString, Default: "config's provider", Doc: "\"gemini\", \"vertex\" or \"openai\" (any OpenAI-compatible server)"},
+		{Name: "base_url", Kind: vString, Doc: "the provider's API root, e.g. \"http://127.0.0.1:8000/v1\""},
+		{Name: "api_key_env", Kind: vString, Default: "OPENAI_API_KEY", Doc: "the environment variable holding an openai model's API key"},
+		{Name: "json_schema", Kind: vBool, Default: "true", Doc: "openai: send the schema as a strict response_format; false for servers without structured output"},
+		{Name: "project", Kind: vString, Default: "config's project", Doc: "vertex: the Google Cloud project"},
+		{Name: "location", Kind: vString, Default: "config's location", Doc: "vertex: the region, e.g. \"us-central1\""},
 		{Name: "temperature", Kind: vNumber},
 		{Name: "top_p", Kind: vNumber},
 		{Name: "top_k", Kind: vInt},
-		{Name: "max_output_tokens", Kind: vInt, Default: "8192", Doc: "the most output tokens (thinking included) a reply may take: the ceiling of the adaptive cap"},
-		{Name: "min_output_tokens", Kind: vInt, Default: "256", Doc: "the floor of the adaptive output cap set on each request"},
+		{Name: "max_output_tokens", Kind: vInt},
 		{Name: "thinking_budget", Kind: vInt},
 		{Name: "rpm", Kind: vInt, Default: "from the tier table", Doc: "requests per minute"},
 		{Name: "tpm", Kind: vInt, Default: "from the tier table", Doc: "input tokens per minute"},
@@ -127,8 +132,6 @@ var specs = map[string]*blockSpec{
 	// A sink names exactly one kind (kinds.go) besides from.
 	kindSink: {Kind: kindSink, Named: true, Doc: "where records go", Attrs: append([]attrSpec{
 		{Name: "from", Kind: vRef, Required: true, Doc: "a step, or STEP.failed"},
-		{Name: "order", Kind: vString, Default: `"completion"`,
-			Doc: `"completion": records as items finish; "source": in the source's order, through a reorder buffer of at most 10000 records`},
 	}, kindAttrSpecs(sinkKindSpecs)...)},
 	kindTest: {Kind: kindTest, Named: true, Doc: "one item through one step with replies given here, and expect lines about what happened", Attrs: []attrSpec{
 		{Name: "step", Kind: vRef, Required: true, Doc: "the step to run"},
@@ -140,7 +143,9 @@ var specs = map[string]*blockSpec{
 		{Name: "workers", Kind: vInt, Default: "0 (auto)"},
 		{Name: "budget", Kind: vMoney, Default: "no budget"},
 		{Name: "store", Kind: vString, Default: ".llmpipe/<name>.db"},
-		{Name: "provider", Kind: vString, Default: "gemini"},
+		{Name: "provider", Kind: vString, Default: "gemini", Doc: "\"gemini\" (the Gemini API), \"vertex\" (Gemini on Vertex AI) or \"sim\""},
+		{Name: "project", Kind: vString, Default: "GOOGLE_CLOUD_PROJECT", Doc: "vertex: the Google Cloud project"},
+		{Name: "location", Kind: vString, Default: "GOOGLE_CLOUD_LOCATION", Doc: "vertex: the region, e.g. \"us-central1\""},
 		{Name: "tier", Kind: vInt, Default: "1", Doc: "1, 2, 3, or free"},
 		{Name: "batch", Kind: vBool, Default: "false", Doc: "every step's first attempts through Gemini Batch Mode"},
 	}},
@@ -163,4 +168,15 @@ var knownModels = []string{
 var reserved = []string{VarID, VarItem, VarOutput, VarText, VarFailed, VarPassed, VarPrevious, VarAttempt, VarModel}
 
 // providers are the values config.provider may take.
-var providers = []string{"gemini", "sim"}
+var providers = []string{"gemini", "vertex", "sim"}
+
+// Model providers, as a model block's provider attribute names them.
+const (
+	ProviderGemini = "gemini" // the Gemini Developer API
+	ProviderVertex = "vertex" // Gemini on Vertex AI
+	ProviderOpenAI = "openai" // any OpenAI-compatible chat-completions server
+	ProviderSim    = "sim"    // the built-in simulator, speaking the Gemini API
+)
+
+// modelProviders are the values a model block's provider may take.
+var modelProviders = []string{ProviderGemini, ProviderVertex, ProviderOpenAI}

@@ -1,24 +1,20 @@
 package interp
 
-import "unicode/utf8"
+import "sort"
 
 // nearest returns the candidate closest to name within edit distance 2 (and
 // less than the name's length, so that "a" does not suggest "b"), or "".
 // Ties go to the alphabetically first candidate so output is stable.
 func nearest(name string, cands []string) string {
-	n := utf8.RuneCountInString(name)
+	sorted := append([]string(nil), cands...)
+	sort.Strings(sorted)
 	best, bestD := "", 3
-	for _, c := range cands {
+	for _, c := range sorted {
 		if c == name {
 			continue
 		}
-		// Lengths further apart than the best distance so far cannot
-		// beat it: skip them without the quadratic distance.
-		if m := utf8.RuneCountInString(c); m-n >= bestD || n-m >= bestD {
-			continue
-		}
 		d := editDistance(name, c)
-		if d < len([]rune(name)) && (d < bestD || d == bestD && c < best) {
+		if d < bestD && d < len([]rune(name)) {
 			best, bestD = c, d
 		}
 	}

@@ -93,11 +93,7 @@ Examples:
 			return exitError
 		}
 		defer srv.Close()
-		opts.Provider, err = gemini.New(ctx, gemini.Options{APIKey: "simulator", BaseURL: srv.URL()})
-		if err != nil {
-			env.errorf("%v", err)
-			return exitError
-		}
+		opts.SimURL = srv.URL()
 		opts.Sim, opts.SimConfig = false, nil
 	}
 	d := &devLoop{env: env, path: pos[0], opts: opts, vf: &rf.view}
@@ -243,7 +239,7 @@ func (d *devLoop) run(ctx context.Context) int {
 			cur.cancel()
 			cur = nil
 			d.report(res)
-			if errors.Is(res.err, gemini.ErrNoAPIKey) {
+			if errors.Is(res.err, gemini.ErrNoAPIKey) || errors.Is(res.err, gemini.ErrNoVertexProject) {
 				// No save of the file brings a key: waiting would hang.
 				return exitError
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe"
+	"github.com/llmpipe/llmpipe/interp"
 	"github.com/llmpipe/llmpipe/runtime"
 	"github.com/llmpipe/llmpipe/stdlib"
 	"github.com/llmpipe/llmpipe/stdlib/store"
@@ -79,6 +80,7 @@ Example:
 	}
 	tw.Flush()
 	printJobs(ctx, env, s)
+	printProviders(env.stdout, p.Program)
 	if len(skipped) > 0 {
 		fmt.Fprintf(env.stdout, "\nskipped by where: %s\n", strings.Join(skipped, " · "))
 	}
@@ -126,15 +128,33 @@ func printJobs(ctx context.Context, env *cmdEnv, s *store.Store) {
 		if name == "" {
 			name = j.DisplayName + " (not yet named)"
 		}
-		if j.Name == "" && j.Ended.IsZero() {
+		if state == "" {
 			state = "creating"
 		}
-		if j.Ended.IsZero() && j.Name != "" {
+		if j.Ended.IsZero() && state != "creating" {
 			state += " (live)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", name, j.Step, j.Model, state, j.ItemCount, j.Done, j.Failed, shortDuration(time.Since(j.Created)))
 	}
 	tw.Flush()
+}
+
+// printProviders lists each model's provider when a pipeline uses any
+// besides the Gemini API (a plain Gemini pipeline's would be noise).
+func printProviders(w io.Writer, prog *interp.Program) {
+	var parts []string
+	other := false
+	for _, m := range prog.Models {
+		p := m.Provider
+		if p == "" {
+			p = interp.ProviderGemini
+		}
+		other = other || p != interp.ProviderGemini
+		parts = append(parts, m.ID+" ("+p+")")
+	}
+	if other {
+		fmt.Fprintf(w, "\nmodels: %s\n", strings.Join(parts, " · "))
+	}
 }
 
 func stepStatus(st *store.Status, step string) store.StepStatus {

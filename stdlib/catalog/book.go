@@ -92,9 +92,14 @@ func (b *Book) Cost(id string, u runtime.Usage) runtime.Money {
 
 // Limits is the quota of the model block m: each of its rpm, tpm and rpd
 // that is set, else the catalog's figure for the book's tier (0: no
-// known limit); the concurrency cap is the block's alone.
+// known limit); the concurrency cap is the block's alone. The tier table
+// is the Gemini API's: Vertex (a shared, dynamic quota) and other providers
+// get only the block's limits, and the pacer adapts to their 429s.
 func (b *Book) Limits(m *interp.Model) quota.Limits {
 	lim := quota.Limits{RPM: m.RPM, TPM: m.TPM, RPD: m.RPD, Concurrency: m.Concurrency}
+	if m.Provider == interp.ProviderVertex || m.Provider == interp.ProviderOpenAI {
+		return lim
+	}
 	if c, ok := Lookup(m.ID); ok {
 		t := c.Limits(b.tier)
 		if lim.RPM == 0 {

@@ -25,7 +25,10 @@ type endpoint struct {
 	hc         *http.Client
 	base       *url.URL
 	apiVersion string
-	key        []string
+	key        []string // nil on Vertex: the HTTP client attaches a token
+	// vertexPrefix is "projects/P/locations/L/publishers/google/" on Vertex,
+	// where model paths live under the project.
+	vertexPrefix string
 }
 
 // versionHeader names llmpipe (and the Go release, as the SDK's header
@@ -73,17 +76,19 @@ func (e *endpoint) generateContent(ctx context.Context, item, model string, body
 	if err != nil {
 		return nil, err
 	}
-	u := e.base.JoinPath(e.apiVersion, mp+":generateContent")
+	u := e.base.JoinPath(e.apiVersion, e.vertexPrefix+mp+":generateContent")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header = http.Header{
 		"Content-Type":      jsonContentType,
-		"X-Goog-Api-Key":    e.key,
 		itemHeaderKey:       {itemkey.Encode(item)},
 		"User-Agent":        versionHeader,
 		"X-Goog-Api-Client": versionHeader,
+	}
+	if e.key != nil {
+		req.Header["X-Goog-Api-Key"] = e.key
 	}
 	if t := serverTimeout(ctx, e.hc.Timeout); t > 0 {
 		req.Header["X-Server-Timeout"] = []string{strconv.FormatInt(int64(math.Ceil(t.Seconds())), 10)}

@@ -29,6 +29,16 @@ type Options struct {
 	// connection for every call in flight (no client timeout: each attempt
 	// is bounded by Request.Timeout and the caller's context).
 	HTTPClient *http.Client
+	// Vertex sends the calls to Gemini on Vertex AI instead of the Gemini
+	// API, authenticated with Application Default Credentials (no API key).
+	// Project and Location name the Vertex project and region; empty means
+	// GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION. BaseURL empty means
+	// GOOGLE_VERTEX_BASE_URL, then the regional Vertex endpoint.
+	Vertex            bool
+	Project, Location string
+	// VertexToken, when set, is sent as the bearer token instead of ADC's
+	// (the simulator accepts any token; nothing real takes a fixed one).
+	VertexToken string
 	// BatchInlineLimit is the largest batch create body sent inline, in
 	// bytes; bigger jobs upload a JSONL file. 0: DefaultBatchInlineLimit.
 	BatchInlineLimit int
@@ -43,6 +53,8 @@ type Provider struct {
 	direct endpoint
 	// batchInline is Options.BatchInlineLimit.
 	batchInline int
+	// vertex: Gemini on Vertex AI (no Batch Mode here; see the README).
+	vertex bool
 }
 
 var (
@@ -52,6 +64,9 @@ var (
 
 // New builds a provider. It makes no network call.
 func New(ctx context.Context, opts Options) (*Provider, error) {
+	if opts.Vertex {
+		return newVertex(ctx, opts)
+	}
 	key := opts.APIKey
 	if key == "" {
 		key = firstEnv("GOOGLE_API_KEY", "GEMINI_API_KEY")

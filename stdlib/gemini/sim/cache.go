@@ -71,6 +71,9 @@ func (c *caches) expiry(now time.Time, ttl, expireTime string, def time.Duration
 
 func (c *caches) create(now time.Time, req *cacheCreate, minTokens int) (*cacheEntry, *apiErr) {
 	model := strings.TrimPrefix(req.Model, "models/")
+	if i := strings.LastIndex(model, "/models/"); i >= 0 && strings.HasPrefix(model, "projects/") {
+		model = model[i+len("/models/"):] // Vertex: projects/P/locations/L/publishers/google/models/M
+	}
 	if model == "" {
 		return nil, errBadRequest("* CreateCachedContentRequest.cached_content.model: model is required")
 	}
@@ -107,6 +110,10 @@ func cacheID(n int) string {
 }
 
 func cacheName(id string) string {
+	// Vertex names a cache under its project and location.
+	if i := strings.Index(id, "/cachedContents/"); i >= 0 && strings.HasPrefix(id, "projects/") {
+		id = id[i+1:]
+	}
 	if strings.HasPrefix(id, "cachedContents/") {
 		return id
 	}

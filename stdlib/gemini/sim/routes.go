@@ -34,7 +34,9 @@ func (x *exchange) fail(e *apiErr) {
 	}
 }
 
-// ServeHTTP routes the Gemini REST surface under /v1beta and /v1.
+// ServeHTTP routes the Gemini REST surface under /v1beta and /v1, Vertex
+// AI's under /v1beta1/projects/… and /v1/projects/…, OpenAI's chat
+// completions under /v1, and the OAuth token endpoint tests' credentials use.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handlers.Add(1)
 	defer s.handlers.Done()
@@ -50,6 +52,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveUpload(x)
 		return
 	}
+	if path == tokenPath {
+		s.serveToken(x)
+		return
+	}
 	// The Guide's curl downloads from /download/v1beta/files/{id}:download.
 	path = strings.TrimPrefix(path, "/download")
 	rest, ok := strings.CutPrefix(path, "/v1beta/")
@@ -57,8 +63,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rest, ok = strings.CutPrefix(path, "/v1/")
 	}
 	if !ok {
+		rest, ok = strings.CutPrefix(path, "/v1beta1/")
+	}
+	if !ok {
 		x.fail(errNotFound(path))
 		return
+	}
+	if rest == "chat/completions" {
+		s.serveChat(x)
+		return
+	}
+	if strings.HasPrefix(rest, "projects/") {
+		// Vertex AI: the same resources under a project and location,
+		// with an OAuth token instead of an API key.
+		if rest, ok = s.vertexResource(x, rest); !ok {
+			return
+		}
 	}
 	switch {
 	case strings.HasPrefix(rest, "models/"):
