@@ -106,6 +106,7 @@ const (
 	ScopeStep                  // a step's where, system and prompt: id, item, earlier steps
 	ScopeCheck                 // a check: also output and text
 	ScopeFeedback              // a retry feedback template
+	ScopeTest                  // a test block's expect lines
 )
 
 // ScopeVars are the variable names visible in a place (earlier steps'
@@ -116,6 +117,8 @@ func ScopeVars(s Scope) []string {
 		return []string{VarItem}
 	case ScopeCheck:
 		return []string{VarOutput, VarText, VarItem, VarID}
+	case ScopeTest:
+		return []string{VarOutput, VarText, "record", "models", "failed_fields", "feedback", "attempts", "cost", VarItem, VarID}
 	case ScopeFeedback:
 		return []string{VarFailed, VarPassed, VarPrevious, VarAttempt, VarModel, VarItem, VarID}
 	}

@@ -93,8 +93,8 @@ func complete(a *analysis, f *lang.File, off int) []protocol.CompletionItem {
 // lineAttr is the attribute whose value is being typed on this line ("name
 // = …", or "check" for a check line), for text the tree does not have yet.
 func lineAttr(line string) string {
-	if w := strings.Fields(line); len(w) > 0 && w[0] == "check" {
-		return "check"
+	if w := strings.Fields(line); len(w) > 0 && (w[0] == "check" || w[0] == "expect") {
+		return w[0]
 	}
 	name, _, ok := strings.Cut(line, "=")
 	if !ok || strings.ContainsAny(name, "\"{}") {
@@ -182,8 +182,8 @@ func bodyItems(kind string) []protocol.CompletionItem {
 func dotItems(x *index, pl place, path []string) []protocol.CompletionItem {
 	var fields []*lang.Field
 	switch head := path[0]; {
-	case head == interp.VarOutput && pl.stepOf() != nil:
-		fields = schemaFields(x, pl.stepOf())
+	case head == interp.VarOutput && pl.outputStep(x) != nil:
+		fields = schemaFields(x, pl.outputStep(x))
 	case x.defs[head] != nil && x.defs[head].kind == "step":
 		fields = schemaFields(x, x.defs[head].block)
 	default:

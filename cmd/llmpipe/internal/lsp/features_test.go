@@ -35,6 +35,13 @@ step extract {
   check age "must be positive": output.age == nil || output.age > 0
 }
 
+test adult {
+  step  = extract
+  item  = {id: "t1", text: "Ann Lee, 34"}
+  reply = """{"name": "Ann Lee", "age": 34, "home": {"city": "Oslo"}}"""
+  expect output.age == 34
+}
+
 step judge {
   from   = extract
   models = "gemini-2.5-pro"
@@ -113,6 +120,7 @@ func TestHover(t *testing.T) {
 		{"models = ch", `"gemini-2.5-flash-lite"`},
 		{`models = "gemini-2.5-p`, "Tier 1 quota"},
 		{"{{ upp", "expr-lang built-in"},
+		{"expect output.a", "`int?`"},
 		{"{{ truncat", "truncate("},
 		{"{{ extract.na", "full name"},
 		{"\nste", "one LLM call per item"},
@@ -134,7 +142,9 @@ func TestReferences(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s:%d", r.attr, a.lines.rangeOf(r.rng).Start.Line))
 	}
 	// from = extract, and {{ extract.name }} in judge's prompt.
-	if len(got) != 2 || got[0] != "from:26" || got[1] != "prompt:28" {
+	// step = extract in the test block, from = extract, and
+	// {{ extract.name }} in judge's prompt.
+	if len(got) != 3 || got[0] != "step:26" || got[1] != "from:33" || got[2] != "prompt:35" {
 		t.Errorf("references to extract = %v", got)
 	}
 	if refs := a.index.refsTo("Address"); len(refs) != 1 || refs[0].attr != "type" {
@@ -166,7 +176,7 @@ func TestSemanticTokens(t *testing.T) {
 	for text, typ := range map[string]string{
 		"# people": "comment", "source": "keyword", "Person": "type", "extract": "function",
 		"jsonl": "property", `"people.jsonl"`: "string", "upper": "function", "{{": "macro",
-		"==": "operator", "nil": "keyword", "0": "number", "age": "property",
+		"==": "operator", "nil": "keyword", "0": "number", "age": "property", "expect": "keyword", "34": "number",
 	} {
 		if seen[text] != typ {
 			t.Errorf("token %q is %q, want %q", text, seen[text], typ)
@@ -180,7 +190,7 @@ func TestDocumentSymbolsTree(t *testing.T) {
 	for _, b := range a.file.Blocks {
 		names = append(names, blockSymbol(a.lines, b).Name)
 	}
-	if strings.Join(names, " ") != "people Address Person cheap extract judge" {
+	if strings.Join(names, " ") != "people Address Person cheap extract adult judge" {
 		t.Errorf("symbols = %v", names)
 	}
 	person := blockSymbol(a.lines, a.file.Blocks[2])

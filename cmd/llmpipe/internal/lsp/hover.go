@@ -184,16 +184,22 @@ var varDocs = map[string]string{
 	interp.VarPrevious: "`previous` string: the last raw reply (feedback only)",
 	interp.VarAttempt:  "`attempt` int: the coming attempt's number, from 1 (feedback only)",
 	interp.VarModel:    "`model` string: the coming attempt's model id (feedback only)",
+	"record":           "`record` map: the test's final record",
+	"models":           "`models` [string]: model ids in attempt order (tests)",
+	"failed_fields":    "`failed_fields` [string]: each failure's field, in attempt order (tests)",
+	"feedback":         "`feedback` [string]: the feedback texts sent, in order (tests)",
+	"attempts":         "`attempts` [{model, reply, failed, feedback}] (tests)",
+	"cost":             "`cost` float: what the test's attempts would have cost (tests)",
 }
 
 // nameHover explains a dotted name inside an expression or template.
 func nameHover(a *analysis, pl place, word string) string {
 	parts := strings.Split(word, ".")
 	head := parts[0]
-	if head == interp.VarOutput && pl.stepOf() != nil {
-		fields := schemaFields(a.index, pl.stepOf())
+	if step := pl.outputStep(a.index); head == interp.VarOutput && step != nil {
+		fields := schemaFields(a.index, step)
 		if len(parts) == 1 {
-			return fmt.Sprintf("`output`: `%s`", refName(attrValue(pl.stepOf(), "output")))
+			return fmt.Sprintf("`output`: `%s`", refName(attrValue(step, "output")))
 		}
 		if f := fieldPath(a.index, fields, parts[1:]); f != nil {
 			return fieldHover(a, f)

@@ -68,6 +68,10 @@ func (x *index) blockRefs(b *lang.Block, text string) {
 			if e.Expr != nil {
 				x.exprRefs(e.Expr.Range, text, "check", b)
 			}
+		case *lang.Expect:
+			if e.Expr != nil {
+				x.exprRefs(e.Expr.Range, text, "expect", b)
+			}
 		case *lang.Block:
 			x.blockRefs(e, text)
 		case *lang.Field:

@@ -58,6 +58,8 @@ func (p *place) descend(b *lang.Block, off int) {
 			}
 		case *lang.Check:
 			p.attr, p.value = "check", e.Expr
+		case *lang.Expect:
+			p.attr, p.value = "expect", e.Expr
 		case *lang.Field:
 			p.field = e
 		}
@@ -69,6 +71,20 @@ func (p *place) descend(b *lang.Block, off int) {
 func (p place) stepOf() *lang.Block {
 	if p.top != nil && p.top.Kind.Name == "step" {
 		return p.top
+	}
+	return nil
+}
+
+// outputStep is the step whose output `output` names here: the enclosing
+// step, or the step a test block tests.
+func (p place) outputStep(x *index) *lang.Block {
+	if s := p.stepOf(); s != nil {
+		return s
+	}
+	if p.top != nil && p.top.Kind.Name == "test" {
+		if sym, ok := x.defs[refName(attrValue(p.top, "step"))]; ok && sym.kind == "step" {
+			return sym.block
+		}
 	}
 	return nil
 }

@@ -73,7 +73,9 @@ func scopeOf(kind, attr string) interp.Scope {
 		return interp.ScopeSource
 	case kind == "retry" && attr == "feedback":
 		return interp.ScopeFeedback
-	case attr == "check" || attr == "expect":
+	case attr == "expect":
+		return interp.ScopeTest
+	case attr == "check":
 		return interp.ScopeCheck
 	}
 	return interp.ScopeStep

@@ -118,6 +118,10 @@ func blockTokens(a *analysis, b *lang.Block, out []semTok) []semTok {
 				out = append(out, semTok{start: lo, end: hi, typ: ttString})
 			}
 			out = valueTokens(a, e.Expr, roleExpr, out)
+		case *lang.Expect:
+			lo, _ := a.span(e.Range)
+			out = append(out, semTok{start: lo, end: lo + len("expect"), typ: ttKeyword})
+			out = valueTokens(a, e.Expr, roleExpr, out)
 		case *lang.Field:
 			out = fieldTokens(a, e, out)
 		}
