@@ -2,11 +2,6 @@ package llmpipe_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -136,28 +131,6 @@ func TestCacheOnOpenAIModelIsAnError(t *testing.T) {
 	}
 }
 
-// writeServiceAccount writes a service-account key whose token_uri is the
-// simulator's and points Application Default Credentials at it.
-func writeServiceAccount(t *testing.T, simURL string) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	b, _ := json.Marshal(map[string]string{
-		"type": "service_account", "project_id": "vertex-test", "private_key_id": "k1",
-		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"client_email": "runner@vertex-test.iam.gserviceaccount.com", "client_id": "1",
-		"token_uri": strings.TrimSuffix(simURL, "/") + "/token",
-	})
-	path := filepath.Join(t.TempDir(), "sa.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", path)
-}
-
 // A whole run on Vertex AI with a cache block, authenticated through
 // Application Default Credentials faked by a service-account key whose
 // token endpoint is the simulator's.
@@ -170,7 +143,11 @@ func TestVertexRunWithADCAndCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	writeServiceAccount(t, srv.URL())
+	sa := filepath.Join(t.TempDir(), "sa.json")
+	if err := srv.WriteServiceAccount(sa); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", sa)
 	t.Setenv("GOOGLE_VERTEX_BASE_URL", srv.URL())
 	t.Setenv("GEMINI_API_KEY", "")
 	t.Setenv("GOOGLE_API_KEY", "")

@@ -2,13 +2,7 @@ package gemini
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,31 +12,12 @@ import (
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
 )
 
-// fakeServiceAccount writes a service-account key whose token_uri is the
-// simulator's token endpoint and points Application Default Credentials at
-// it, so the real ADC token exchange runs, offline.
-func fakeServiceAccount(t *testing.T, simURL string) {
+// fakeServiceAccount points Application Default Credentials at a key whose
+// token endpoint is the simulator's, so the real ADC token exchange runs.
+func fakeServiceAccount(t *testing.T, srv *sim.Server) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa := map[string]string{
-		"type":           "service_account",
-		"project_id":     "llmpipe-test",
-		"private_key_id": "k1",
-		"private_key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"client_email":   "runner@llmpipe-test.iam.gserviceaccount.com",
-		"client_id":      "1",
-		"token_uri":      strings.TrimSuffix(simURL, "/") + "/token",
-	}
-	b, _ := json.Marshal(sa)
 	path := filepath.Join(t.TempDir(), "sa.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := srv.WriteServiceAccount(path); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", path)
@@ -55,7 +30,7 @@ func fakeServiceAccount(t *testing.T, simURL string) {
 func TestVertexWithADC(t *testing.T) {
 	var srv *sim.Server
 	startSimServer(t, func(c *sim.Config) { c.MinCacheTokens = 10 }, &srv)
-	fakeServiceAccount(t, srv.URL())
+	fakeServiceAccount(t, srv)
 	ctx := context.Background()
 
 	// Without a token the Vertex surface refuses.
