@@ -21,6 +21,9 @@ func (c *checker) lowerConfig() {
 			c.wrongKind(a, "an integer", "write a number of workers, or auto")
 		}
 	}
+	if a := body.attrs["max_workers"]; a != nil {
+		cfg.MaxWorkers, _ = c.integer(a, 1)
+	}
 	if a := body.attrs["budget"]; a != nil {
 		cfg.Budget, _ = c.money(a)
 	}

@@ -114,6 +114,9 @@ func (p *Program) Dump() string {
 	}
 	c := p.Config
 	fmt.Fprintf(&b, "config workers=%d budget=%g provider=%s tier=%d", c.Workers, c.Budget, c.Provider, c.Tier)
+	if c.MaxWorkers > 0 {
+		fmt.Fprintf(&b, " max_workers=%d", c.MaxWorkers)
+	}
 	if c.Store != "" {
 		fmt.Fprintf(&b, " store=%q", rel(c.Store))
 	}

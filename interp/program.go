@@ -197,6 +197,9 @@ type Config struct {
 	Batch    bool    // every step's first attempts through batch jobs
 	Project  string  // vertex: the Google Cloud project ("" means from the environment)
 	Location string  // vertex: the region ("" means from the environment)
+	// MaxWorkers bounds the pool that workers = auto sizes while the run
+	// adapts it; 0 means runtime.DefaultMaxWorkers.
+	MaxWorkers int
 }
 
 // Test is a `test` block: one item through one step with the model's

@@ -141,6 +141,7 @@ var specs = map[string]*blockSpec{
 	}},
 	kindConfig: {Kind: kindConfig, Doc: "run-wide settings", Attrs: []attrSpec{
 		{Name: "workers", Kind: vInt, Default: "0 (auto)"},
+		{Name: "max_workers", Kind: vInt, Default: "1024", Doc: "workers = auto never sizes the pool above this"},
 		{Name: "budget", Kind: vMoney, Default: "no budget"},
 		{Name: "store", Kind: vString, Default: ".llmpipe/<name>.db"},
 		{Name: "provider", Kind: vString, Default: "gemini", Doc: "\"gemini\" (the Gemini API), \"vertex\" (Gemini on Vertex AI) or \"sim\""},

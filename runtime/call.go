@@ -64,6 +64,9 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 		cost := r.account(it, model, resp, callErr)
 		cancelled := ctx.Err() != nil
 		pe := slot.release(r, cost, resp, callErr, cancelled, latency)
+		if r.auto != nil && !cancelled {
+			r.auto.observe(pe)
+		}
 		unreachable := pe != nil && pe.Unreachable
 		if cancelled && probe {
 			r.brk.cancelProbe()

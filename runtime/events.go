@@ -39,6 +39,9 @@ const (
 	EventEndpointUp      EventKind = "endpoint_up"
 	EventBatchJobCreated EventKind = "batch_job_created" // or adopted after a crash
 	EventBatchJobEnded   EventKind = "batch_job_ended"
+	// EventWorkersResized: workers = auto changed the pool's size (From
+	// and To, and Workers the new size; Message says why).
+	EventWorkersResized EventKind = "workers_resized"
 )
 
 // Event is one entry of the event stream. Which fields are set depends on
@@ -59,6 +62,7 @@ type Event struct {
 	Usage   *Usage        `json:"usage,omitempty"`
 	Cache   string        `json:"cache,omitempty"`
 	Plan    int           `json:"plan,omitempty"`
+	Workers int           `json:"workers,omitempty"` // workers_resized: the new size
 }
 
 // Observer receives events. OnEvent is called concurrently from many

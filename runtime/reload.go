@@ -38,7 +38,7 @@ func (r *Runner) Reload(prog *interp.Program) (version int, err error) {
 	r.plan.Store(next)
 	r.setLimits(prog)
 	if r.opts.Workers <= 0 && prog.Config.Workers > 0 && prog.Config.Workers != old.prog.Config.Workers {
-		r.SetWorkers(prog.Config.Workers)
+		r.resize(prog.Config.Workers)
 	}
 	if r.opts.Budget <= 0 && prog.Config.Budget != old.prog.Config.Budget {
 		r.bud.setLimit(Dollars(prog.Config.Budget))

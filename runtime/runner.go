@@ -133,6 +133,8 @@ type Runner struct {
 	plan atomic.Pointer[plan]
 
 	workers   atomic.Int64
+	auto      *autoSizer  // nil unless the run started with workers = auto
+	pinned    atomic.Bool // SetWorkers was called: the sizer leaves the pool alone
 	drainOnce sync.Once
 	drainCh   chan struct{} // closed: take no new items
 	runID     int64
@@ -219,7 +221,8 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 		n = prog.Config.Workers
 	}
 	if n <= 0 {
-		n = autoWorkers(prog, opts.Pacer)
+		n = min(autoWorkers(prog, opts.Pacer), r.maxWorkers())
+		r.auto = &autoSizer{base: n}
 	}
 	n = min(n, MaxWorkers)
 	r.workers.Store(int64(n))
@@ -267,6 +270,7 @@ func autoWorkers(prog *interp.Program, p Pacer) int {
 // Stats returns a snapshot of the run's counters.
 func (r *Runner) Stats() Stats {
 	s := r.stats.snapshot(r.clock.Now())
+	s.Workers = r.Workers()
 	if r.batch != nil {
 		s.BatchJobs = r.batch.stats()
 	}
@@ -287,7 +291,14 @@ func (r *Runner) Workers() int { return int(r.workers.Load()) }
 func (r *Runner) RunID() int64 { return r.liveRunID.Load() }
 
 // SetWorkers changes how many calls may be in flight at once, while running.
+// The pool then stays at n: a workers = auto run stops sizing it.
 func (r *Runner) SetWorkers(n int) {
+	r.pinned.Store(true)
+	r.resize(n)
+}
+
+// resize changes the pool's size, starting workers if it grows.
+func (r *Runner) resize(n int) {
 	n = max(1, min(n, MaxWorkers))
 	old := r.workers.Swap(int64(n))
 	r.sem.setLimit(n)
@@ -382,7 +393,14 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		}
 	}
 
+	var sizer sync.WaitGroup
+	sizeCtx, stopSizer := context.WithCancel(ctx)
+	if r.auto != nil {
+		sizer.Go(func() { r.autosize(sizeCtx) })
+	}
 	err = r.execute(ctx, p, srcs)
+	stopSizer()
+	sizer.Wait()
 
 	// Sinks close after every stage is done, so all finished work is on
 	// disk. A run that did not complete aborts the sinks it wrote nothing

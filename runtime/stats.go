@@ -33,6 +33,9 @@ type Stats struct {
 	Retryable int64 `json:"failed_retryable"`
 	Repaired  int64 `json:"repaired_utf8"`
 	InFlight  int64 `json:"in_flight"`
+	// Workers is the pool's size when the snapshot was taken (workers =
+	// auto changes it during the run).
+	Workers int `json:"workers"`
 
 	Attempts    int64            `json:"attempts"`     // calls made (and response-cache hits)
 	Retries     int64            `json:"retries"`      // attempts after the first, all causes

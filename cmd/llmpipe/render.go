@@ -14,7 +14,8 @@ import (
 )
 
 // progressLine is the one-line view of a running pipeline: done / total,
-// rate, ETA, cost so far, 429s and the mix of rungs that answered.
+// rate, ETA, cost so far, 429s, the worker pool's current size and the mix
+// of rungs that answered.
 func progressLine(s runtime.Stats) string {
 	done := s.Done
 	var b strings.Builder
@@ -37,6 +38,9 @@ func progressLine(s runtime.Stats) string {
 	fmt.Fprintf(&b, "  ok %s  failed %s", count(s.Succeeded), count(s.Failed))
 	fmt.Fprintf(&b, "  $%.4f", s.Cost)
 	fmt.Fprintf(&b, "  429s %d", s.RateLimited)
+	if s.Workers > 0 {
+		fmt.Fprintf(&b, "  workers %d", s.Workers)
+	}
 	if mix := rungMix(s.AnsweredBy); mix != "" {
 		b.WriteString("  " + mix)
 	}
