@@ -11,6 +11,7 @@
 package llmpipe
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,6 +68,19 @@ func LoadSource(path string, src []byte) (*Pipeline, error) {
 		return p, &DiagnosticsError{Diagnostics: diags, Sources: map[string][]byte{path: src}}
 	}
 	return p, nil
+}
+
+// Runnable reports why the pipeline cannot run (errors in the file, no
+// steps), or nil. Callers check it before creating anything a run makes:
+// the store, the event log, the outputs.
+func (p *Pipeline) Runnable() error {
+	if p.Program == nil {
+		return errors.New("pipeline has errors; nothing to run")
+	}
+	if len(p.Program.Steps) == 0 {
+		return fmt.Errorf("%s has no steps; nothing to run", p.Path)
+	}
+	return nil
 }
 
 // Name is the pipeline's name: its file name without the extension.

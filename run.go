@@ -69,8 +69,10 @@ type Run struct {
 // Start wires the pipeline to a provider, store, pacer and cache manager.
 // Nothing is called until Wait.
 func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err error) {
-	if p.Program == nil {
-		return nil, errors.New("pipeline has errors; nothing to run")
+	// Before the store, the simulator or any output exists: a run that
+	// cannot start creates nothing.
+	if err := p.Runnable(); err != nil {
+		return nil, err
 	}
 	r := &Run{Pipeline: p}
 	defer func() {

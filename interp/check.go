@@ -99,7 +99,8 @@ func newChecker(f *lang.File, opts *Options) *checker {
 		decls: map[string]*decl{},
 		plain: map[string]*Model{},
 	}
-	c.base = exprEnv{vars: types.Map{}}
+	c.base = exprEnv{vars: types.Map{}, memo: map[memoKey]memoEntry{}}
+	c.base.warn = func(d *lang.Diagnostic) { c.diags = append(c.diags, d) }
 	for _, fn := range opts.Funcs {
 		if fn == nil || fn.Fn == nil {
 			continue
@@ -207,6 +208,32 @@ func (c *checker) run() {
 	c.lowerConfig()
 	c.checkProviders()
 	c.checkTests()
+	if len(c.prog.Steps) == 0 && !c.hasStepDecl() && !c.hasErrors() {
+		c.warnf(lang.Range{File: c.f.Name, Start: lang.Pos{Line: 1, Col: 1}, End: lang.Pos{Line: 1, Col: 1}},
+			"add a step NAME { from = …, models = …, prompt = … }; llmpipe run needs at least one",
+			"the pipeline has no steps")
+	}
+}
+
+// hasErrors reports whether an error has been reported so far.
+func (c *checker) hasErrors() bool {
+	for _, d := range c.diags {
+		if d.Severity == lang.SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// hasStepDecl reports whether the file declares a step (a step with errors
+// of its own still counts: the warning would only repeat them).
+func (c *checker) hasStepDecl() bool {
+	for _, d := range c.order {
+		if d.kind == kindStep {
+			return true
+		}
+	}
+	return false
 }
 
 // declare checks block kinds and names and indexes named blocks.

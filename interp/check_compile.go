@@ -43,7 +43,11 @@ func (c *checker) compileStep(d *decl) {
 	}
 	env := c.base.with(VarID, types.String).with(VarItem, types.Map{types.Extra: types.Any})
 	for x := sd.from; x != nil; x = x.step.from {
-		env = env.with(x.name, stepType(x.step.step))
+		if out := x.step.step.Output; out != nil {
+			env = env.withShape(x.name, out.Type)
+		} else {
+			env = env.with(x.name, types.String)
+		}
 	}
 	env.unknown = func(name string) string {
 		if x := c.decls[name]; x != nil && x.kind == kindStep {
@@ -60,7 +64,7 @@ func (c *checker) compileStep(d *decl) {
 
 	checkEnv := env.with(VarText, types.String)
 	if st.Output != nil {
-		checkEnv = checkEnv.with(VarOutput, exprType(st.Output.Type))
+		checkEnv = checkEnv.withShape(VarOutput, st.Output.Type)
 	} else {
 		checkEnv = checkEnv.with(VarOutput, types.String)
 	}

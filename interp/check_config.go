@@ -17,6 +17,11 @@ func (c *checker) lowerConfig() {
 			cfg.Workers = 0
 		case isNum && n.IsInt:
 			cfg.Workers, _ = c.integer(a, 0)
+			if cfg.Workers > MaxWorkers {
+				c.errorf(a.Value.Range, "no quota needs more calls in flight; a worker past that costs only memory and time",
+					"workers must be at most %d, but is %d", MaxWorkers, cfg.Workers)
+				cfg.Workers = MaxWorkers
+			}
 		default:
 			c.wrongKind(a, "an integer", "write a number of workers, or auto")
 		}

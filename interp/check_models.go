@@ -21,7 +21,9 @@ func (c *checker) lowerModel(d *decl) {
 	if a := b.attrs["id"]; a != nil {
 		if id, ok := c.str(a); ok {
 			m.ID = id
-			if m.Provider != ProviderOpenAI {
+			// A block that prices its model, or names a non-Gemini
+			// provider, may use any id: it says what the catalog would have.
+			if m.Provider != ProviderOpenAI && b.attrs["input_price"] == nil && b.attrs["output_price"] == nil {
 				c.checkModelID(id, a.Value.Range)
 			}
 		}
@@ -69,11 +71,13 @@ func (c *checker) lowerModel(d *decl) {
 			}
 		case "batch_tokens":
 			m.BatchTokens, _ = c.integer(a, 1)
-		case "max_output_tokens", "rpm", "tpm", "rpd", "concurrency":
+		case "max_output_tokens", "min_output_tokens", "rpm", "tpm", "rpd", "concurrency":
 			v, _ := c.integer(a, 1)
 			switch name {
 			case "max_output_tokens":
 				m.MaxOutputTokens = v
+			case "min_output_tokens":
+				m.MinOutputTokens = v
 			case "rpm":
 				m.RPM = v
 			case "tpm":
@@ -103,6 +107,10 @@ func (c *checker) lowerModel(d *decl) {
 			}
 		}
 	}
+	if lo, hi := m.MinOutputTokens, m.MaxOutputTokens; lo > 0 && hi > 0 && lo > hi {
+		c.errorf(b.attrs["min_output_tokens"].Value.Range, "lower min_output_tokens or raise max_output_tokens",
+			"min_output_tokens %d is above max_output_tokens %d", lo, hi)
+	}
 	d.model = m
 }
 
@@ -125,7 +133,13 @@ func (c *checker) checkModelID(id string, r lang.Range) {
 // plainModel returns the model for a model id written as a string.
 // Every mention of one id shares one Model, so the runtime paces it once.
 func (c *checker) plainModel(s *lang.StringLit) *Model {
-	c.checkModelID(s.Value, s.Range)
+	if !contains(knownModels, s.Value) {
+		// Without a model block nothing gives its prices or quota: an id
+		// outside the catalog is a mistake.
+		help := didYouMean(s.Value, knownModels, "known models: "+strings.Join(knownModels, ", ")+
+			"; for another model, declare a model block with its id and prices")
+		c.errorf(s.Range, help, "unknown model %q", s.Value)
+	}
 	if m, ok := c.plain[s.Value]; ok {
 		return m
 	}

@@ -19,6 +19,18 @@ func (c *checker) lowerSink(d *decl) {
 	if kindAttr == nil {
 		c.errorf(d.block.Name.Range, kindHelp(sinkKindSpecs), "sink %q says nowhere to write", sk.Name)
 	}
+	sk.Order = OrderCompletion
+	if a := b.attrs["order"]; a != nil {
+		if v, ok := c.str(a); ok {
+			switch v {
+			case OrderCompletion, OrderSource:
+				sk.Order = v
+			default:
+				c.errorf(a.Value.Range, didYouMean(v, []string{OrderCompletion, OrderSource}, `write "completion" or "source"`),
+					"sink %q has unknown order %q", sk.Name, v)
+			}
+		}
+	}
 	ok := true
 	if a := b.attrs["from"]; a != nil {
 		ok = c.sinkFrom(sk, a)

@@ -67,6 +67,10 @@ func (c *checker) lowerSource(d *decl) {
 // attrExpr compiles an attribute written as an expression.
 func (c *checker) attrExpr(a *lang.Attribute, env exprEnv, asBool bool, forb forbidden) *Expr {
 	s := attrSite(a.Value)
+	if d := exprLimits(s); d != nil {
+		c.add(d) // before any expr parser sees it
+		return nil
+	}
 	for _, id := range identUses(s.src, keys(forb)...) {
 		if _, shadowed := env.vars[id.Value]; shadowed {
 			continue

@@ -204,6 +204,10 @@ func (c *checker) lowerRetry(st *Step, rb *lang.Block) {
 			r.EscalateAfter = v
 		}
 	}
+	if a := b.attrs["escalate_after"]; a != nil && r.EscalateAfter > r.Attempts {
+		c.warnf(a.Value.Range, fmt.Sprintf("lower escalate_after to at most %d, or raise attempts", r.Attempts),
+			"escalate_after (%d) is larger than attempts (%d): the ladder never climbs", r.EscalateAfter, r.Attempts)
+	}
 	if a := b.attrs["backoff"]; a != nil {
 		switch lit := a.Value.Lit.(type) {
 		case *lang.RangeLit:

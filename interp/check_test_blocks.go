@@ -203,32 +203,51 @@ func (c *checker) testEnv(x *decl, ups []*decl) exprEnv {
 	env := c.base.with(VarID, types.String).with(VarItem, types.Map{types.Extra: types.Any})
 	record := types.Map{VarID: types.String, VarItem: types.Map{types.Extra: types.Any}}
 	for _, u := range ups {
-		env = env.with(u.name, stepType(u.step.step))
+		if o := u.step.step.Output; o != nil {
+			env = env.withShape(u.name, o.Type)
+		} else {
+			env = env.with(u.name, types.String)
+		}
 		record[u.name] = stepType(u.step.step)
 	}
 	out := stepType(st)
 	record[st.Name] = out
-	env = env.with(TestOutput, out).
-		with(TestText, types.String).
+	if st.Output != nil {
+		env = env.withShape(TestOutput, st.Output.Type)
+	} else {
+		env = env.with(TestOutput, out)
+	}
+	env = env.with(TestText, types.String).
 		with(TestRecord, record).
 		with(TestModels, types.Array(types.String)).
 		with(TestFailedFields, types.Array(types.String)).
 		with(TestFeedback, types.Array(types.String)).
 		with(TestAttempts, types.Array(attemptType)).
 		with(TestCost, types.Float64)
-	env.unknown = func(name string) string {
-		return "names here: " + joinNames(env)
-	}
 	return env
 }
 
-// joinNames lists the variables of env, sorted, for a help line.
+// namesFirst are listed first, in this order, when a help line lists the
+// names in scope: the names particular to where the expression is.
+var namesFirst = []string{VarFailed, VarPassed, VarPrevious, VarAttempt, VarModel, VarOutput, VarText,
+	TestRecord, TestModels, TestFailedFields, TestFeedback, TestAttempts, TestCost, VarItem, VarID}
+
+// joinNames lists the variables of env for a help line: those particular
+// to the place first, then the others (earlier steps) sorted.
 func joinNames(env exprEnv) string {
-	names := make([]string, 0, len(env.vars))
-	for k := range env.vars {
-		names = append(names, k)
+	var names, rest []string
+	for _, n := range namesFirst {
+		if _, ok := env.vars[n]; ok {
+			names = append(names, n)
+		}
 	}
-	sort.Strings(names)
+	for k := range env.vars {
+		if !contains(namesFirst, k) {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	names = append(names, rest...)
 	s := ""
 	for i, n := range names {
 		if i > 0 {

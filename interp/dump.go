@@ -53,6 +53,7 @@ func (p *Program) Dump() string {
 		opt("*top_p", fptr(m.TopP))
 		opt("*top_k", iptr(m.TopK))
 		opt("max_output_tokens", strconv.Itoa(m.MaxOutputTokens))
+		opt("min_output_tokens", strconv.Itoa(m.MinOutputTokens))
 		opt("*thinking_budget", iptr(m.ThinkingBudget))
 		opt("rpm", strconv.Itoa(m.RPM))
 		opt("tpm", strconv.Itoa(m.TPM))
@@ -110,7 +111,11 @@ func (p *Program) Dump() string {
 		if s.Failed {
 			from += ".failed"
 		}
-		fmt.Fprintf(&b, "sink %s from=%s %s %q\n", s.Name, from, s.Kind, rel(s.Path))
+		order := ""
+		if s.Order == OrderSource {
+			order = " order=source"
+		}
+		fmt.Fprintf(&b, "sink %s from=%s %s %q%s\n", s.Name, from, s.Kind, rel(s.Path), order)
 	}
 	c := p.Config
 	fmt.Fprintf(&b, "config workers=%d budget=%g provider=%s tier=%d", c.Workers, c.Budget, c.Provider, c.Tier)

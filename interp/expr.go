@@ -3,8 +3,10 @@ package interp
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -102,6 +104,205 @@ type exprEnv struct {
 	// unknown, if set, explains a name that is not in scope (e.g. a step
 	// that runs later); "" when it has nothing to say.
 	unknown func(name string) string
+	// memo, shared by every environment of one Check, holds compiled
+	// expressions by environment and text: a file that repeats a hole
+	// compiles it once.
+	memo map[memoKey]memoEntry
+	// shapes are the schema types of variables that hold structured
+	// outputs (output, earlier steps), for checks expr's types cannot
+	// express, such as comparing an enum field with a value outside it.
+	shapes map[string]*Type
+	// warn, when set, receives warnings about an expression that compiled.
+	warn func(*lang.Diagnostic)
+}
+
+// textOps are the operators that fail on nil: a nullable field needs a
+// nil guard before them.
+var textOps = map[string]bool{"matches": true, "contains": true, "startsWith": true, "endsWith": true}
+
+// nilUnguarded warns about `FIELD matches …` (or contains, startsWith,
+// endsWith) where FIELD is optional and the expression never compares it
+// with nil: on a reply without the field the check cannot be evaluated.
+func nilUnguarded(env exprEnv, s site) {
+	if env.warn == nil || len(env.shapes) == 0 {
+		return
+	}
+	hit := false
+	for op := range textOps {
+		if strings.Contains(s.src, op) {
+			hit = true
+		}
+	}
+	if !hit {
+		return
+	}
+	tree, err := parser.Parse(s.src)
+	if err != nil {
+		return
+	}
+	v := &nilVisitor{env: env, guarded: map[string]bool{}}
+	ast.Walk(&tree.Node, v)
+	for _, u := range v.uses {
+		if v.guarded[u.path] {
+			continue
+		}
+		loc := u.node.Location()
+		env.warn(&lang.Diagnostic{Severity: lang.SeverityWarning, Range: s.runeRange(loc.From, loc.To),
+			Message: fmt.Sprintf("%s is optional, and %s fails on nil", u.path, u.op),
+			Help:    fmt.Sprintf("guard it: %s == nil || …", u.path)})
+		return
+	}
+}
+
+type nilUse struct {
+	node ast.Node
+	path string
+	op   string
+}
+
+type nilVisitor struct {
+	env     exprEnv
+	uses    []nilUse
+	guarded map[string]bool
+}
+
+func (v *nilVisitor) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok {
+		return
+	}
+	if b.Operator == "==" || b.Operator == "!=" {
+		for _, pair := range [][2]ast.Node{{b.Left, b.Right}, {b.Right, b.Left}} {
+			if _, isNil := pair[1].(*ast.NilNode); isNil {
+				if _, path, ok := fieldOf(v.env, pair[0]); ok {
+					v.guarded[path] = true
+				}
+			}
+		}
+		return
+	}
+	if textOps[b.Operator] {
+		if f, path, ok := fieldOf(v.env, b.Left); ok && f.Optional {
+			v.uses = append(v.uses, nilUse{node: b.Left, path: path, op: b.Operator})
+		}
+	}
+}
+
+// fieldOf resolves a.b.c to the schema field c, when a is a shaped variable.
+func fieldOf(env exprEnv, n ast.Node) (*Field, string, bool) {
+	m, ok := n.(*ast.MemberNode)
+	if !ok {
+		return nil, "", false
+	}
+	prop, ok := m.Property.(*ast.StringNode)
+	if !ok {
+		return nil, "", false
+	}
+	t, path := shapeOf(env, m.Node)
+	if t == nil || t.Kind != KindObject {
+		return nil, "", false
+	}
+	for _, f := range t.Fields {
+		if f.Name == prop.Value {
+			return f, path + "." + prop.Value, true
+		}
+	}
+	return nil, "", false
+}
+
+// withShape is with(name, t) remembering the schema type t came from.
+func (env exprEnv) withShape(name string, t *Type) exprEnv {
+	env = env.with(name, exprType(t))
+	m := make(map[string]*Type, len(env.shapes)+1)
+	for k, v := range env.shapes {
+		m[k] = v
+	}
+	m[name] = t
+	env.shapes = m
+	return env
+}
+
+// enumMisuse finds `FIELD == "value"` (or !=) where FIELD is an enum and
+// the value is not one of its values: always false (or true), a typo.
+func enumMisuse(env exprEnv, s site) *lang.Diagnostic {
+	if len(env.shapes) == 0 {
+		return nil
+	}
+	tree, err := parser.Parse(s.src)
+	if err != nil {
+		return nil
+	}
+	v := &enumVisitor{env: env}
+	ast.Walk(&tree.Node, v)
+	if v.str == nil {
+		return nil
+	}
+	loc := v.str.Location()
+	quoted := quoteEach(v.enum.Enum)
+	return &lang.Diagnostic{Severity: lang.SeverityError, Range: s.runeRange(loc.From, loc.To),
+		Message: fmt.Sprintf("%s is never %q: its values are %s", v.path, v.str.Value, strings.Join(quoted, ", ")),
+		Help:    didYouMean(v.str.Value, v.enum.Enum, "compare with one of the enum's values")}
+}
+
+type enumVisitor struct {
+	env  exprEnv
+	str  *ast.StringNode // the first value outside its enum
+	enum *Type
+	path string
+}
+
+func (v *enumVisitor) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok || v.str != nil || b.Operator != "==" && b.Operator != "!=" {
+		return
+	}
+	for _, pair := range [][2]ast.Node{{b.Left, b.Right}, {b.Right, b.Left}} {
+		str, ok := pair[1].(*ast.StringNode)
+		if !ok {
+			continue
+		}
+		t, path := shapeOf(v.env, pair[0])
+		if t != nil && t.Kind == KindEnum && !contains(t.Enum, str.Value) {
+			v.str, v.enum, v.path = str, t, path
+			return
+		}
+	}
+}
+
+// shapeOf resolves a.b.c to its schema type, when a is a shaped variable.
+func shapeOf(env exprEnv, n ast.Node) (*Type, string) {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		return env.shapes[n.Value], n.Value
+	case *ast.MemberNode:
+		prop, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			return nil, ""
+		}
+		t, path := shapeOf(env, n.Node)
+		if t == nil || t.Kind != KindObject {
+			return nil, ""
+		}
+		for _, f := range t.Fields {
+			if f.Name == prop.Value {
+				return f.Type, path + "." + prop.Value
+			}
+		}
+	}
+	return nil, ""
+}
+
+// memoEntry keeps the environment's map alive with the expression, so
+// that its address (the key) cannot be reused by another map.
+type memoEntry struct {
+	vars types.Map
+	e    *Expr
+}
+
+type memoKey struct {
+	vars   uintptr // identity of the environment's variable map
+	src    string
+	asBool bool
 }
 
 func (env exprEnv) with(name string, t types.Type) exprEnv {
@@ -125,11 +326,67 @@ func compile(env exprEnv, s site, asBool bool) (*Expr, *lang.Diagnostic) {
 	if strings.TrimSpace(s.src) == "" {
 		return nil, &lang.Diagnostic{Severity: lang.SeverityError, Range: s.rng, Message: "empty expression"}
 	}
+	if d := exprLimits(s); d != nil {
+		return nil, d
+	}
+	nilUnguarded(env, s)
+	key := memoKey{vars: reflect.ValueOf(env.vars).Pointer(), src: s.src, asBool: asBool}
+	if m, ok := env.memo[key]; ok {
+		return &Expr{Source: s.src, Range: s.rng, program: m.e.program, canon: m.e.canon}, nil
+	}
 	prog, err := expr.Compile(s.src, opts...)
 	if err != nil {
 		return nil, exprDiag(env, s, err)
 	}
-	return &Expr{Source: s.src, Range: s.rng, program: prog, canon: canonical(s.src)}, nil
+	if d := enumMisuse(env, s); d != nil {
+		return nil, d
+	}
+	e := &Expr{Source: s.src, Range: s.rng, program: prog, canon: canonical(s.src)}
+	if env.memo != nil {
+		env.memo[key] = memoEntry{vars: env.vars, e: e}
+	}
+	return e, nil
+}
+
+// maxExprBytes bounds the text of one expression handed to expr.
+const maxExprBytes = 256 << 10
+
+// exprLimits refuses an expression too large or too deeply bracketed for
+// expr's recursive parser, which would run out of stack (500,000 "(" in a
+// where) long before it reported anything. Brackets inside quotes do not
+// count.
+func exprLimits(s site) *lang.Diagnostic {
+	if len(s.src) > maxExprBytes {
+		return &lang.Diagnostic{Severity: lang.SeverityError, Range: s.rng,
+			Message: fmt.Sprintf("expression is %d bytes long; the limit is %d", len(s.src), maxExprBytes),
+			Help:    "move large text into a file and read it with file(...)"}
+	}
+	depth := 0
+	var quote byte
+	for i := 0; i < len(s.src); i++ {
+		c := s.src[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote != '`' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '[' || c == '{':
+			depth++
+			if depth > lang.MaxNesting {
+				r := utf8.RuneCountInString(s.src[:i])
+				return &lang.Diagnostic{Severity: lang.SeverityError, Range: s.runeRange(r, r+1),
+					Message: fmt.Sprintf("brackets nest more than %d deep", lang.MaxNesting),
+					Help:    "split the expression, or name its parts with let"}
+			}
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		}
+	}
+	return nil
 }
 
 // exprDiag turns a compile error into a diagnostic at the right place.
@@ -190,10 +447,18 @@ func suggestIn(env exprEnv, s site, from, to int) string {
 	if best := nearest(word, cands); best != "" {
 		return fmt.Sprintf("did you mean %q?", best)
 	}
-	if env.unknown != nil && !(from > 0 && runes[from-1] == '.') {
-		return env.unknown(word)
+	if from > 0 && runes[from-1] == '.' {
+		return ""
 	}
-	return ""
+	if env.unknown != nil {
+		if h := env.unknown(word); h != "" {
+			return h
+		}
+	}
+	if _, known := env.vars[word]; known || contains(env.names, word) || contains(exprBuiltins, word) {
+		return ""
+	}
+	return "names here: " + joinNames(env)
 }
 
 // unknownName words an unknown variable or field in our own terms, with
@@ -314,6 +579,17 @@ func canonical(src string) string {
 
 // identUses returns the identifier nodes naming one of names, in order.
 func identUses(src string, names ...string) []*ast.IdentifierNode {
+	// Most expressions name none of them: skip the parse.
+	found := false
+	for _, n := range names {
+		if strings.Contains(src, n) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil
+	}
 	tree, err := parser.Parse(src)
 	if err != nil {
 		return nil

@@ -103,6 +103,10 @@ type Model struct {
 	TopK            *int
 	MaxOutputTokens int
 	ThinkingBudget  *int
+	// MinOutputTokens and MaxOutputTokens bound the output cap the runtime
+	// sets on each request from what the step's replies have taken
+	// (thinking included); 0 means the runtime's defaults.
+	MinOutputTokens int
 
 	// Quota; 0 means "from the built-in tier table" (filled by the runtime).
 	RPM, TPM, RPD int
@@ -184,7 +188,22 @@ type Sink struct {
 	Path   string
 	From   *Step
 	Failed bool // from = step.failed
+	// Order is how records reach the sink: OrderCompletion (as items
+	// finish, the default) or OrderSource (in the order the source gave
+	// the items, held back in a bounded buffer until those before them
+	// are done).
+	Order string
 }
+
+// MaxWorkers bounds calls in flight, from config.workers or any other
+// setting (the runtime clamps to it too).
+const MaxWorkers = 10000
+
+// Sink orders (the order attribute).
+const (
+	OrderCompletion = "completion"
+	OrderSource     = "source"
+)
 
 // Config holds run-wide settings.
 type Config struct {

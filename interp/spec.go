@@ -93,7 +93,8 @@ var specs = map[string]*blockSpec{
 		{Name: "temperature", Kind: vNumber},
 		{Name: "top_p", Kind: vNumber},
 		{Name: "top_k", Kind: vInt},
-		{Name: "max_output_tokens", Kind: vInt},
+		{Name: "max_output_tokens", Kind: vInt, Default: "8192", Doc: "the most output tokens (thinking included) a reply may take: the ceiling of the adaptive cap"},
+		{Name: "min_output_tokens", Kind: vInt, Default: "256", Doc: "the floor of the adaptive output cap set on each request"},
 		{Name: "thinking_budget", Kind: vInt},
 		{Name: "rpm", Kind: vInt, Default: "from the tier table", Doc: "requests per minute"},
 		{Name: "tpm", Kind: vInt, Default: "from the tier table", Doc: "input tokens per minute"},
@@ -132,6 +133,8 @@ var specs = map[string]*blockSpec{
 	// A sink names exactly one kind (kinds.go) besides from.
 	kindSink: {Kind: kindSink, Named: true, Doc: "where records go", Attrs: append([]attrSpec{
 		{Name: "from", Kind: vRef, Required: true, Doc: "a step, or STEP.failed"},
+		{Name: "order", Kind: vString, Default: `"completion"`,
+			Doc: `"completion": records as items finish; "source": in the source's order, through a reorder buffer of at most 10000 records`},
 	}, kindAttrSpecs(sinkKindSpecs)...)},
 	kindTest: {Kind: kindTest, Named: true, Doc: "one item through one step with replies given here, and expect lines about what happened", Attrs: []attrSpec{
 		{Name: "step", Kind: vRef, Required: true, Doc: "the step to run"},

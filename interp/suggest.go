@@ -1,20 +1,24 @@
 package interp
 
-import "sort"
+import "unicode/utf8"
 
 // nearest returns the candidate closest to name within edit distance 2 (and
 // less than the name's length, so that "a" does not suggest "b"), or "".
 // Ties go to the alphabetically first candidate so output is stable.
 func nearest(name string, cands []string) string {
-	sorted := append([]string(nil), cands...)
-	sort.Strings(sorted)
+	n := utf8.RuneCountInString(name)
 	best, bestD := "", 3
-	for _, c := range sorted {
+	for _, c := range cands {
 		if c == name {
 			continue
 		}
+		// Lengths further apart than the best distance so far cannot
+		// beat it: skip them without the quadratic distance.
+		if m := utf8.RuneCountInString(c); m-n >= bestD || n-m >= bestD {
+			continue
+		}
 		d := editDistance(name, c)
-		if d < bestD && d < len([]rune(name)) {
+		if d < len([]rune(name)) && (d < bestD || d == bestD && c < best) {
 			best, bestD = c, d
 		}
 	}

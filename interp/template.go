@@ -167,6 +167,8 @@ type tcompiler struct {
 	lit   *lang.StringLit
 	toks  []token
 	i     int
+	depth int  // if and for blocks open around the current token
+	stop  bool // nesting went too deep: the rest is not compiled
 	forb  forbidden
 	diags []*lang.Diagnostic
 }
@@ -190,35 +192,15 @@ func (tc *tcompiler) parse(env exprEnv, canon *strings.Builder, closer string) [
 				nodes = append(nodes, holeNode{e})
 				fmt.Fprintf(canon, "{{%s}}", e.canon)
 			}
-		case tokIf:
-			tc.i++
-			cond := tc.expr(env, tok, true)
-			n := ifNode{cond: cond}
-			if cond != nil {
-				fmt.Fprintf(canon, "{{if %s}}", cond.canon)
+		case tokIf, tokFor:
+			if tc.depth >= lang.MaxNesting {
+				// Deeper would only exhaust the stack of the recursion here.
+				tc.tooDeep(tok)
+				return nodes
 			}
-			n.then = tc.parse(env, canon, "if")
-			if tc.i < len(tc.toks) && tc.toks[tc.i].kind == tokElse {
-				tc.i++
-				canon.WriteString("{{else}}")
-				n.els = tc.parse(env, canon, "if")
-			}
-			tc.closeBlock(tok, canon)
-			nodes = append(nodes, n)
-		case tokFor:
-			tc.i++
-			list := tc.expr(env, tok, false)
-			elem := types.Type(types.Any)
-			if list != nil {
-				fmt.Fprintf(canon, "{{for %s in %s}}", tok.text, list.canon)
-				var ok bool
-				if elem, ok = elemType(list); !ok {
-					tc.errAt(tok.exprOff, tok.exprOff+len(tok.expr), fmt.Sprintf("for needs a list, but got %s", list.program.Node().Type()), "")
-				}
-			}
-			body := tc.parse(env.with(tok.text, elem), canon, "for")
-			tc.closeBlock(tok, canon)
-			nodes = append(nodes, forNode{name: tok.text, list: list, body: body})
+			tc.depth++
+			nodes = append(nodes, tc.block(env, canon, tok))
+			tc.depth--
 		case tokElse:
 			if closer != "if" {
 				tc.errAt(tok.from, tok.to, "\"else\" outside \"if\"", "")
@@ -238,8 +220,70 @@ func (tc *tcompiler) parse(env exprEnv, canon *strings.Builder, closer string) [
 	return nodes
 }
 
+// block compiles an if or for block whose opening tag is tok (at tc.i).
+func (tc *tcompiler) block(env exprEnv, canon *strings.Builder, tok token) tnode {
+	tc.i++
+	if tok.kind == tokIf {
+		return tc.ifRest(env, canon, tok, tok)
+	}
+	list := tc.expr(env, tok, false)
+	elem := types.Type(types.Any)
+	if list != nil {
+		fmt.Fprintf(canon, "{{for %s in %s}}", tok.text, list.canon)
+		var ok bool
+		if elem, ok = elemType(list); !ok {
+			elem = types.Any // reported once here; the body is still checked
+			tc.errAt(tok.exprOff, tok.exprOff+len(tok.expr), fmt.Sprintf("for needs a list, but got %s", list.program.Node().Type()), "")
+		}
+	}
+	body := tc.parse(env.with(tok.text, elem), canon, "for")
+	tc.closeBlock(tok, canon)
+	return forNode{name: tok.text, list: list, body: body}
+}
+
+// ifRest compiles an if (or an else if, whose condition tok holds) after
+// its tag: the branch, then {{ else }}, {{ else if … }} or the {{ end }}
+// that open (the first if of the chain) needs. An else if is an if inside
+// the else branch that shares its end.
+func (tc *tcompiler) ifRest(env exprEnv, canon *strings.Builder, tok, open token) ifNode {
+	cond := tc.expr(env, tok, true)
+	n := ifNode{cond: cond}
+	if cond != nil {
+		fmt.Fprintf(canon, "{{if %s}}", cond.canon)
+	}
+	n.then = tc.parse(env, canon, "if")
+	if tc.i < len(tc.toks) && tc.toks[tc.i].kind == tokElse {
+		el := tc.toks[tc.i]
+		tc.i++
+		canon.WriteString("{{else}}")
+		if el.expr != "" {
+			if tc.depth >= lang.MaxNesting {
+				tc.tooDeep(el)
+				return n
+			}
+			tc.depth++
+			n.els = []tnode{tc.ifRest(env, canon, el, open)}
+			tc.depth--
+			return n
+		}
+		n.els = tc.parse(env, canon, "if")
+	}
+	tc.closeBlock(open, canon)
+	return n
+}
+
+// tooDeep reports blocks nested beyond lang.MaxNesting at tok and stops
+// compiling: one error, not one per enclosing block left unclosed.
+func (tc *tcompiler) tooDeep(tok token) {
+	tc.errAt(tok.from, tok.to, fmt.Sprintf("template blocks nest more than %d deep", lang.MaxNesting), "flatten the template")
+	tc.i, tc.stop = len(tc.toks), true
+}
+
 // closeBlock consumes the {{ end }} of the block opened by open.
 func (tc *tcompiler) closeBlock(open token, canon *strings.Builder) {
+	if tc.stop {
+		return
+	}
 	if tc.i < len(tc.toks) && tc.toks[tc.i].kind == tokEnd {
 		tc.i++
 		canon.WriteString("{{end}}")
@@ -254,6 +298,10 @@ func (tc *tcompiler) errAt(from, to int, msg, help string) {
 
 func (tc *tcompiler) expr(env exprEnv, tok token, asBool bool) *Expr {
 	s := holeSite(tc.lit, tok.exprOff, tok.expr)
+	if d := exprLimits(s); d != nil {
+		tc.diags = append(tc.diags, d) // before any expr parser sees it
+		return nil
+	}
 	names := make([]string, 0, len(tc.forb))
 	for n := range tc.forb {
 		if _, shadowed := env.vars[n]; !shadowed {

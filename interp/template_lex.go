@@ -15,7 +15,7 @@ const (
 	tokText tokKind = iota
 	tokHole
 	tokIf
-	tokElse
+	tokElse // expr is set for {{ else if expr }}
 	tokEnd
 	tokFor
 )
@@ -104,6 +104,15 @@ func classify(s string, open, close int) (token, *lexError) {
 		}
 		tok.kind, tok.expr, tok.exprOff = tokIf, rest, restOff
 	case "else", "end":
+		if word == "else" && (rest == "if" || strings.HasPrefix(rest, "if ") || strings.HasPrefix(rest, "if\t")) {
+			cond := strings.TrimSpace(rest[2:])
+			if cond == "" {
+				return tok, &lexError{from: open, to: close + 2, msg: "\"else if\" needs a condition", help: "write {{ else if CONDITION }}"}
+			}
+			tok.kind, tok.expr = tokElse, cond
+			tok.exprOff = base + len(body) - len(cond)
+			break
+		}
 		if rest != "" {
 			return tok, &lexError{from: restOff, to: restOff + len(rest), msg: "unexpected text after \"" + word + "\""}
 		}

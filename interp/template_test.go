@@ -53,6 +53,11 @@ func TestTemplateRender(t *testing.T) {
 		{"braces in string", `{{ "}}" + item.text }}`, "}}hi"},
 		{"nested for if", "{{ for f in failed }}{{ if f.field == \"age\" }}A{{ else }}-{{ end }}{{ end }}", "A-"},
 		{"for over nil", "[{{ for x in item.none }}{{ x }}{{ end }}]", "[]"},
+		{"else if first", "{{ if n == 2 }}two{{ else if n == 3 }}three{{ else }}other{{ end }}", "two"},
+		{"else if second", "{{ if n == 1 }}one{{ else if n == 2 }}two{{ else }}other{{ end }}", "two"},
+		{"else if none", "{{ if n == 1 }}one{{ else if n == 3 }}three{{ end }}.", "."},
+		{"else if chain", "{{ if n > 5 }}a{{ else if n > 4 }}b{{ else if n > 1 }}c{{ else }}d{{ end }}", "c"},
+		{"else if lines vanish", "A\n{{ if n == 1 }}\none\n{{ else if n == 2 }}\ntwo\n{{ end }}\nB", "A\ntwo\nB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +95,11 @@ func TestTemplateErrors(t *testing.T) {
 		{"stray else", "a{{ else }}", `"else" outside "if"`, 3, 13, ""},
 		{"empty hole", "a{{ }}", `empty "{{ }}" in template`, 3, 8, ""},
 		{"bad for", "{{ for x of failed }}{{ end }}", `malformed "for"`, 2, 23, "write {{ for NAME in LIST }}"},
+		{"else if unknown name", "{{ if n > 1 }}a{{ else if itme.x }}b{{ end }}", `unknown name "itme"`, 28, 32, `did you mean "item"?`},
+		{"else if no condition", "{{ if true }}a{{ else if }}b{{ end }}", `"else if" needs a condition`, 16, 29, "write {{ else if CONDITION }}"},
+		{"else if unclosed", "{{ if true }}a{{ else if false }}b", "block is never closed", 2, 15, "add {{ end }} where it should stop"},
+		{"hole nests too deep", "{{ " + strings.Repeat("(", 101) + "1" + strings.Repeat(")", 101) + " }}", "brackets nest more than 100 deep", 105, 106, "split the expression, or name its parts with let"},
+		{"blocks nest too deep", strings.Repeat("{{ if true }}", 101) + strings.Repeat("{{ end }}", 101), "template blocks nest more than 100 deep", 1302, 1315, "flatten the template"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

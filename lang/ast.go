@@ -154,6 +154,8 @@ type Segment struct {
 	Offset int  // byte offset in the decoded Value
 	Pos    Pos  // where that byte is in the file
 	Escape bool // the segment is one escape sequence: all its bytes map to Pos
+
+	plain bool // ASCII with at most a final newline: offsets map by arithmetic
 }
 
 // NumberLit is an integer or float; underscores are allowed in the source.

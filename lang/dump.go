@@ -184,10 +184,7 @@ func (d *dumper) lit(l Literal) string {
 // exprKey is what an expression means to the formatter: its tokens without
 // layout, with """ strings replaced by their decoded value.
 func exprKey(raw string) string {
-	toks, err := tokenize(raw)
-	if err != nil {
-		return raw
-	}
+	toks := tokenizeValue(raw)
 	var parts []string
 	for _, t := range toks {
 		switch t.kind {

@@ -119,7 +119,33 @@ func (p *parser) stringLit(t token) *StringLit {
 	if len(lit.Segments) == 0 {
 		lit.Segments = []Segment{{Offset: 0, Pos: p.lines.pos(base)}}
 	}
+	markPlain(lit)
 	return lit
+}
+
+// markPlain flags the segments whose decoded text is ASCII with at most a
+// final newline: PosAt maps offsets in them by arithmetic instead of by
+// walking the text, so mapping every hole of a long line stays linear.
+func markPlain(lit *StringLit) {
+	for i := range lit.Segments {
+		seg := &lit.Segments[i]
+		if seg.Escape {
+			continue
+		}
+		end := len(lit.Value)
+		if i+1 < len(lit.Segments) {
+			end = lit.Segments[i+1].Offset
+		}
+		text := lit.Value[seg.Offset:end]
+		plain := true
+		for j := 0; j < len(text); j++ {
+			if c := text[j]; c >= utf8.RuneSelf || c == '\n' && j < len(text)-1 {
+				plain = false
+				break
+			}
+		}
+		seg.plain = plain
+	}
 }
 
 // tripleLit decodes a """…""" token. The text is taken as written (no
@@ -132,6 +158,7 @@ func (p *parser) stringLit(t token) *StringLit {
 func (p *parser) tripleLit(t token) *StringLit {
 	lit := &StringLit{Range: p.rng(t.start, t.end), Triple: true}
 	lit.Value, lit.Segments = decodeTriple(t.text[3:len(t.text)-3], t.start+3, p.lines)
+	markPlain(lit)
 	return lit
 }
 

@@ -27,10 +27,9 @@ func Parse(filename string, src []byte) (f *File, diags Diagnostics) {
 		off := invalidUTF8(s)
 		p.fail(p.rng(off, off+1), "invalid UTF-8 encoding", ".llmp files must be UTF-8 text")
 	}
-	toks, err := tokenize(s)
-	if err != nil {
-		p.fail(p.rng(0, 0), "reading tokens: "+err.Error(), "")
-	}
+	// Comments leave the token stream, which is filtered in place.
+	toks := tokenize(s)
+	p.toks = toks[:0]
 	for _, t := range toks {
 		if t.kind == tComment {
 			f.Comments = append(f.Comments, &Comment{Range: p.rng(t.start, t.end), Text: t.text})
@@ -66,6 +65,8 @@ type parser struct {
 	// suspect is the first entry inside a body that starts at column 1,
 	// a likely place for a missing "}" when a block is never closed.
 	suspect *token
+	// typeDepth counts the schema types being parsed inside each other.
+	typeDepth int
 }
 
 // bailout carries the one syntax error out of the recursion.

@@ -8,26 +8,50 @@ import (
 
 // lineIndex maps byte offsets of one source to positions. Lines end at '\n'
 // only, so a CRLF file's '\r' is the last column of its line.
+//
+// Columns count runes. On an ASCII line a column is a subtraction; on
+// other lines pos remembers the last column it counted to and counts on
+// from there when asked about a later offset of the same line, as the
+// parser does, so positions on a long line cost linear time in all. A
+// lineIndex is therefore not safe for concurrent use.
 type lineIndex struct {
 	src    string
-	starts []int // byte offset of the first byte of each line
+	starts []int  // byte offset of the first byte of each line
+	ascii  []bool // line i holds only ASCII
+
+	lastLine, lastOff, lastCol int // memo for non-ASCII lines
 }
 
 func newLineIndex(src string) *lineIndex {
 	starts := []int{0}
+	ascii := []bool{true}
 	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
+		switch c := src[i]; {
+		case c == '\n':
 			starts = append(starts, i+1)
+			ascii = append(ascii, true)
+		case c >= utf8.RuneSelf:
+			ascii[len(ascii)-1] = false
 		}
 	}
-	return &lineIndex{src: src, starts: starts}
+	return &lineIndex{src: src, starts: starts, ascii: ascii, lastLine: -1}
 }
 
 // pos is the position of byte offset off (clamped to the source).
 func (x *lineIndex) pos(off int) Pos {
 	off = max(0, min(off, len(x.src)))
 	line := sort.Search(len(x.starts), func(i int) bool { return x.starts[i] > off }) - 1
-	return Pos{Line: line + 1, Col: 1 + utf8.RuneCountInString(x.src[x.starts[line]:off]), Offset: off}
+	start := x.starts[line]
+	if x.ascii[line] {
+		return Pos{Line: line + 1, Col: 1 + off - start, Offset: off}
+	}
+	from, col := start, 1
+	if line == x.lastLine && off >= x.lastOff {
+		from, col = x.lastOff, x.lastCol
+	}
+	col += utf8.RuneCountInString(x.src[from:off])
+	x.lastLine, x.lastOff, x.lastCol = line, off, col
+	return Pos{Line: line + 1, Col: col, Offset: off}
 }
 
 // lineText is line n (1-based) without its line ending.
@@ -91,6 +115,10 @@ func (s *StringLit) PosAt(off int) Pos {
 			return s.endPos()
 		}
 		return seg.Pos
+	}
+	if seg.plain {
+		n := off - seg.Offset
+		return Pos{Line: seg.Pos.Line, Col: seg.Pos.Col + n, Offset: seg.Pos.Offset + n}
 	}
 	return advance(seg.Pos, s.Value[seg.Offset:off])
 }

@@ -25,6 +25,11 @@ func (p *parser) field() *Field {
 func (p *parser) typeExpr(field string) *TypeExpr {
 	t := p.peek()
 	te := &TypeExpr{}
+	if (isPunct(t, "[") || isPunct(t, "{")) && p.typeDepth >= MaxNesting {
+		p.fail(p.tokRange(t), fmt.Sprintf("types nest more than %d deep", MaxNesting), "name the inner object as a schema of its own")
+	}
+	p.typeDepth++
+	defer func() { p.typeDepth-- }()
 	switch {
 	case t.kind == tIdent:
 		p.next()

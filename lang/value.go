@@ -11,6 +11,11 @@ func (p *parser) value(after token) *Value {
 	var stack []token
 	for {
 		t := p.peek()
+		if len(stack) == 0 && t.kind == tNewline && p.i > first && continuesLine(p.toks[p.i-1]) {
+			// A line ending in a binary operator goes on on the next line.
+			p.i++
+			continue
+		}
 		if len(stack) == 0 && (t.kind == tNewline || t.kind == tEOF || isPunct(t, "}")) {
 			break
 		}
@@ -21,6 +26,10 @@ func (p *parser) value(after token) *Value {
 		if t.kind == tPunct {
 			switch t.text {
 			case "(", "[", "{":
+				if len(stack) >= MaxNesting {
+					p.fail(p.tokRange(t), fmt.Sprintf("brackets nest more than %d deep", MaxNesting),
+						"split the expression, or name its parts with let")
+				}
 				stack = append(stack, t)
 			case ")", "]", "}":
 				if len(stack) == 0 {
@@ -51,8 +60,11 @@ func (p *parser) value(after token) *Value {
 			fmt.Sprintf("write the value on the same line as %q", after.text))
 	}
 	if last := ts[len(ts)-1]; len(ts) > 1 && (last.kind == tPunct && binaryOps[last.text] || last.kind == tIdent && wordOps[last.text]) {
-		p.fail(p.tokRange(last), fmt.Sprintf("the value ends with %q", last.text),
-			"a value ends at the end of its line; wrap a long expression in ( ) to continue it on the next line")
+		help := "a value ends at the end of its line; a line that ends in an operator such as && goes on on the next"
+		if continuesLine(last) {
+			help = "the expression goes on after " + fmt.Sprintf("%q", last.text) + ", but nothing follows it"
+		}
+		p.fail(p.tokRange(last), fmt.Sprintf("the value ends with %q", last.text), help)
 	}
 	v := p.valueOf(ts, nil)
 	lit, n := p.literal(ts, 0)
@@ -77,6 +89,28 @@ var binaryOps = map[string]bool{
 	"&&": true, "||": true, "+": true, "-": true, "*": true, "/": true, "%": true, "**": true, "^": true,
 	"==": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true, "??": true, "..": true,
 	".": true, "?.": true, "?": true, ":": true, "|": true, ",": true, "=": true,
+}
+
+// MaxNesting is how deep brackets may nest in one value or template hole:
+// far beyond any real expression, and low enough that no parser after
+// this one (expr's is recursive) runs out of stack.
+const MaxNesting = 100
+
+// continuesLine reports whether a line ending in t goes on on the next
+// line: t is a binary operator (all but "," "=" ":" and member access),
+// the ternary "?", or a word operator, all of which need an operand after.
+func continuesLine(t token) bool {
+	switch t.kind {
+	case tPunct:
+		switch t.text {
+		case ",", "=", ":", ".", "?.":
+			return false
+		}
+		return binaryOps[t.text]
+	case tIdent:
+		return wordOps[t.text]
+	}
+	return false
 }
 
 // exprWords are expr-lang keywords: a value that starts with one is an

@@ -351,7 +351,9 @@ func TestBatchRefusals(t *testing.T) {
 		t.Errorf("free tier: %v", err)
 	}
 	other := batchFiles(1, "")
-	other["main.llmp"] = strings.Replace(other["main.llmp"], `["gemini-2.5-flash-lite", "gemini-2.5-flash"]`, `["gpt-4o-mini", "gemini-2.5-flash"]`, 1)
+	// A model outside the catalog needs a block with its prices (issue 14).
+	other["main.llmp"] = strings.Replace(other["main.llmp"], `["gemini-2.5-flash-lite", "gemini-2.5-flash"]`, `[gpt, "gemini-2.5-flash"]`, 1) +
+		"model gpt {\n  id           = \"gpt-4o-mini\"\n  input_price  = $0.15\n  output_price = $0.60\n}\n"
 	if _, err := runtime.New(compile(t, other), batchOptions(fb)); err == nil || !strings.Contains(err.Error(), `"gpt-4o-mini", which is not a Gemini API model`) {
 		t.Errorf("non-Gemini first rung: %v", err)
 	}

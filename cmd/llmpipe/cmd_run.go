@@ -81,6 +81,10 @@ is refused until the run ends.`)
 		env.errorf("run: --ui shows the run store: it cannot be used with --no-store")
 		return exitUsage
 	}
+	if err := p.Runnable(); err != nil {
+		env.errorf("%v", err) // before --events or the store creates a file
+		return exitError
+	}
 	opts, closeObs, err := rf.options(args)
 	if err != nil {
 		env.errorf("%v", err)

@@ -168,7 +168,7 @@ func TestLSPSession(t *testing.T) {
 			}
 		}
 	}
-	modelDiag := want{9, 16, 33, protocol.DiagnosticSeverityWarning, "unknown model \"gemini-2.5-flsh\"\nhelp: did you mean \"gemini-2.5-flash\"?"}
+	modelDiag := want{9, 16, 33, protocol.DiagnosticSeverityError, "unknown model \"gemini-2.5-flsh\"\nhelp: did you mean \"gemini-2.5-flash\"?"}
 	// "  check age \"ℵ𝄞 must be positive\": output." is 42 runes but 43
 	// UTF-16 units (𝄞 is a surrogate pair).
 	fieldDiag := want{16, 43, 47, protocol.DiagnosticSeverityError, "output has no field \"agee\"\nhelp: did you mean \"age\"?"}
