@@ -43,11 +43,7 @@ func (c *checker) compileStep(d *decl) {
 	}
 	env := c.base.with(VarID, types.String).with(VarItem, types.Map{types.Extra: types.Any})
 	for x := sd.from; x != nil; x = x.step.from {
-		if out := x.step.step.Output; out != nil {
-			env = env.withShape(x.name, out.Type)
-		} else {
-			env = env.with(x.name, types.String)
-		}
+		env = x.step.outputIn(env, x.name)
 	}
 	env.unknown = func(name string) string {
 		if x := c.decls[name]; x != nil && x.kind == kindStep {
@@ -62,12 +58,7 @@ func (c *checker) compileStep(d *decl) {
 	st.System = c.template(b.attrs["system"], env, promptForbidden)
 	st.Prompt = c.template(b.attrs["prompt"], env, promptForbidden)
 
-	checkEnv := env.with(VarText, types.String)
-	if st.Output != nil {
-		checkEnv = checkEnv.withShape(VarOutput, st.Output.Type)
-	} else {
-		checkEnv = checkEnv.with(VarOutput, types.String)
-	}
+	checkEnv := sd.outputIn(env.with(VarText, types.String), VarOutput)
 	for _, ch := range b.checks {
 		c.checkRule(st, ch, checkEnv)
 	}
@@ -83,6 +74,20 @@ func (c *checker) compileStep(d *decl) {
 			}
 		}
 	}
+}
+
+// outputIn adds the step's output to env under name: typed by its schema,
+// a string without one, and anything at all when its output names a schema
+// that does not resolve, which is reported once already (no cascade of
+// errors about its fields).
+func (sd *stepDecl) outputIn(env exprEnv, name string) exprEnv {
+	switch {
+	case sd.step.Output != nil:
+		return env.withShape(name, sd.step.Output.Type)
+	case sd.body != nil && sd.body.attrs["output"] != nil:
+		return env.with(name, types.Any)
+	}
+	return env.with(name, types.String)
 }
 
 // stepType is how a step's output looks to the steps after it.

@@ -203,11 +203,7 @@ func (c *checker) testEnv(x *decl, ups []*decl) exprEnv {
 	env := c.base.with(VarID, types.String).with(VarItem, types.Map{types.Extra: types.Any})
 	record := types.Map{VarID: types.String, VarItem: types.Map{types.Extra: types.Any}}
 	for _, u := range ups {
-		if o := u.step.step.Output; o != nil {
-			env = env.withShape(u.name, o.Type)
-		} else {
-			env = env.with(u.name, types.String)
-		}
+		env = u.step.outputIn(env, u.name)
 		record[u.name] = stepType(u.step.step)
 	}
 	out := stepType(st)
