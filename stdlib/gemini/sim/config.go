@@ -25,6 +25,11 @@ type Config struct {
 	// LatencyTail adds, with probability P, a second lognormal around
 	// Median (same sigma) to model slow outliers.
 	LatencyTail Tail
+	// LatencySchedule, when set, changes the median over the server's
+	// life: from each step's At (time since Start) on, the median is its
+	// Median, until the next step; before the first step it is Latency.
+	// Steps are in increasing order of At.
+	LatencySchedule []LatencyStep
 
 	// RPM, TPM (input tokens) and RPD per model; the key "*" applies to
 	// every model without its own entry. Absent or 0 means unlimited.
@@ -149,6 +154,14 @@ func (c *Config) validate() error {
 	}
 	if c.Day < 0 || c.Latency < 0 || c.LatencySigma < 0 || c.Burst < 0 {
 		return errors.New("day, latency, latency sigma and burst must not be negative")
+	}
+	for i, st := range c.LatencySchedule {
+		if st.At < 0 || st.Median < 0 {
+			return fmt.Errorf("latency schedule %s: times and latencies must not be negative", st)
+		}
+		if i > 0 && st.At <= c.LatencySchedule[i-1].At {
+			return fmt.Errorf("latency schedule: %s comes after %s; list the steps in increasing order of time", st, c.LatencySchedule[i-1])
+		}
 	}
 	if p := c.LatencyTail.P; p < 0 || p > 1 {
 		return fmt.Errorf("latency tail probability %v out of [0,1]", p)

@@ -102,7 +102,7 @@ func (s *Server) scripted(c *call, l *ScriptLine) {
 	x.e.Kind = "script"
 	d := time.Duration(l.Delay)
 	if d == 0 {
-		d = latency(&s.cfg, c.fr)
+		d = latency(&s.cfg, c.fr, time.Since(s.start))
 	}
 	if c.batch {
 		d = 0

@@ -18,6 +18,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, prefix string) {
 	fs.Int64Var(&c.Seed, p("seed"), c.Seed, "seed for every random choice (default 0)")
 	fs.DurationVar(&c.Latency, p("latency"), c.Latency, "median response latency, lognormal (default 0: answer at once)")
 	fs.Float64Var(&c.LatencySigma, p("latency-sigma"), c.LatencySigma, "sigma of the lognormal latency")
+	fs.Var((*scheduleFlag)(&c.LatencySchedule), p("latency-schedule"), "AT=DUR,AT=DUR,...: from AT after start the median latency is DUR, e.g. '0s=50ms,20s=1s,40s=50ms' (default none: --"+p("latency")+" throughout)")
 	fs.Var((*tailFlag)(&c.LatencyTail), p("latency-tail"), "P=DUR: with probability P add a lognormal latency around DUR (default none)")
 	fs.Var(intTable{&c.RPM}, p("rpm"), "MODEL=N requests per window for MODEL, * for every model; repeatable (default unlimited)")
 	fs.Var(intTable{&c.TPM}, p("tpm"), "MODEL=N input tokens per window for MODEL, * for every model; repeatable (default unlimited)")
@@ -105,6 +106,47 @@ func joinTable[V any](m map[string]V, f func(V) string) string {
 		parts[i] = k + "=" + f(m[k])
 	}
 	return strings.Join(parts, ",")
+}
+
+// scheduleFlag parses AT=DUR,AT=DUR,... into a latency schedule.
+type scheduleFlag []LatencyStep
+
+func (f *scheduleFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	parts := make([]string, len(*f))
+	for i, st := range *f {
+		parts[i] = st.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *scheduleFlag) Set(s string) error {
+	var steps []LatencyStep
+	for part := range strings.SplitSeq(s, ",") {
+		at, d, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return fmt.Errorf("%q: want AT=DURATION, e.g. 20s=1s", part)
+		}
+		var st LatencyStep
+		var err error
+		if st.At, err = time.ParseDuration(at); err != nil {
+			return fmt.Errorf("%q: %w", part, err)
+		}
+		if st.Median, err = time.ParseDuration(d); err != nil {
+			return fmt.Errorf("%q: %w", part, err)
+		}
+		if st.At < 0 || st.Median < 0 {
+			return fmt.Errorf("%q: times and latencies must not be negative", part)
+		}
+		if n := len(steps); n > 0 && st.At <= steps[n-1].At {
+			return fmt.Errorf("%q comes after %s: list the steps in increasing order of time", part, steps[n-1])
+		}
+		steps = append(steps, st)
+	}
+	*f = steps
+	return nil
 }
 
 // tailFlag parses P=DUR.

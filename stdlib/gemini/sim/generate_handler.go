@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/stdlib/catalog"
@@ -108,7 +109,7 @@ func (s *Server) generate(c *call) {
 			u -= p
 		}
 	}
-	lat := latency(&s.cfg, c.fr)
+	lat := latency(&s.cfg, c.fr, time.Since(s.start))
 	if c.batch {
 		lat = 0 // the job's latency stands for it
 	}

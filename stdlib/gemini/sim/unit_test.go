@@ -124,7 +124,7 @@ func TestLatencyDistribution(t *testing.T) {
 	var ds []time.Duration
 	tail := 0
 	for i := range 4000 {
-		d := latency(&cfg, newHasher(1).u64(uint64(i)).rng())
+		d := latency(&cfg, newHasher(1).u64(uint64(i)).rng(), 0)
 		ds = append(ds, d)
 		if d > time.Second {
 			tail++
