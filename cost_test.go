@@ -49,6 +49,57 @@ func TestMetaCostIsExact(t *testing.T) {
 	if want := runtime.Dollars(sum.Cost - sum.CacheCost); total != want {
 		t.Errorf("sinks' _meta.cost add up to %s, the run spent %s on calls", total, want)
 	}
+
+	// Run again on the same store: every record is delivered from the
+	// store, marked so, with its original cost (issue 17).
+	again, err, _ := simRun(t, load(t, filepath.Join(dir, "extract_people.llmp")), cfg, opts)
+	if err != nil || again.Attempts != 0 || again.Resumed != int64(n) {
+		t.Fatalf("second run: %v, %d attempts, %d resumed; want every record from the store", err, again.Attempts, again.Resumed)
+	}
+	var redelivered runtime.Money
+	for _, name := range []string{"people.jsonl", "people.failed.jsonl"} {
+		for _, line := range metaLines(t, filepath.Join(dir, "out", name)) {
+			if !line.FromStore || line.Cached {
+				t.Errorf("%s: a re-delivered record has from_store %v, cached %v", name, line.FromStore, line.Cached)
+			}
+			redelivered += line.Cost
+		}
+	}
+	if redelivered != total {
+		t.Errorf("re-delivered records cost %s, the first delivery %s", redelivered, total)
+	}
+}
+
+type metaLine struct {
+	Cost      runtime.Money `json:"cost"`
+	Cached    bool          `json:"cached"`
+	FromStore bool          `json:"from_store"`
+}
+
+// metaLines returns each record's _meta.
+func metaLines(t *testing.T, path string) []metaLine {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []metaLine
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if l == "" {
+			continue
+		}
+		var rec struct {
+			Meta metaLine `json:"_meta"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, rec.Meta)
+	}
+	return out
 }
 
 // copyPipelines copies pipelines/ to a temporary directory without out/,

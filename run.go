@@ -138,11 +138,8 @@ func (p *Pipeline) Start(ctx context.Context, opts RunOptions) (_ *Run, err erro
 		r.Store = s
 		st = s
 		r.closers = append(r.closers, s.Close)
-		if opts.Fresh {
-			if err := s.Reset(ctx); err != nil {
-				return nil, err
-			}
-		}
+		// --fresh resets the store in runtime.Run, once the run is sure
+		// to start: a run that cannot start must destroy nothing.
 	}
 
 	book := catalog.NewBook(prog)

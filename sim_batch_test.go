@@ -168,3 +168,44 @@ func readJSONLFile(t *testing.T, path string) []map[string]any {
 	}
 	return out
 }
+
+// Large jobs take the file path (upload, results file, files deleted once
+// the results are stored); an enqueued-token limit below what the work
+// needs splits it into jobs that wait for room, and a 429 on create (the
+// service's own limit, tighter than the catalog's) waits too.
+func TestSimBatchFilePathAndRoom(t *testing.T) {
+	const n = 120
+	cfg := batchSimConfig()
+	cfg.BatchEnqueuedTokens = map[string]int{"*": 900} // about 40 requests
+	files := batchSimFiles(n)
+	// The catalog's tier-1 limit is far above the simulator's: creates
+	// past 900 tokens get 429 and must wait for jobs to end.
+	opts := llmpipe.RunOptions{QuotaWindow: 100 * time.Millisecond, BatchInlineLimit: 2000}
+	opts.Batch, opts.BatchPoll = true, 20*time.Millisecond
+	sum, err, log := simRun(t, writePipeline(t, files), cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Succeeded != n || sum.BatchAnswered != n {
+		t.Fatalf("succeeded %d, batch answered %d", sum.Succeeded, sum.BatchAnswered)
+	}
+	var uploads, deletes, refused, created int
+	for _, e := range log {
+		switch {
+		case strings.Contains(e.Path, "/upload/") && e.Status == 200:
+			uploads++
+		case e.Method == "DELETE" && strings.Contains(e.Path, "/files/") && e.Status == 200:
+			deletes++
+		case strings.HasSuffix(e.Path, ":batchGenerateContent") && e.Status == 429:
+			refused++
+		case strings.HasSuffix(e.Path, ":batchGenerateContent") && e.Status == 200:
+			created++
+		}
+	}
+	if created < 3 || refused == 0 {
+		t.Errorf("%d jobs created, %d creates refused: want several jobs, some waiting for room", created, refused)
+	}
+	if uploads < created || deletes != 2*created {
+		t.Errorf("%d jobs: %d uploads, %d file deletes (want an input file each, then input and results deleted)", created, uploads, deletes)
+	}
+}

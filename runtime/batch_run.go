@@ -116,7 +116,10 @@ type batchRun struct {
 	room   chan struct{} // closed and replaced when a job ends
 	jobs   []*jobRun
 	stages map[string]*batchStage
-	seq    atomic.Int64
+	// learned is, per model, an enqueued-token limit the service showed
+	// to be tighter than the configured one (a lone job refused).
+	learned map[string]int
+	seq     atomic.Int64
 
 	live     map[string][]*BatchJob // by step: jobs not ended, from the store
 	listOnce sync.Once
@@ -155,7 +158,7 @@ func checkBatch(prog *interp.Program, opts Options) error {
 }
 
 func newBatchRun(r *Runner) *batchRun {
-	br := &batchRun{r: r, enq: map[string]int{}, room: make(chan struct{}), stages: map[string]*batchStage{}, live: map[string][]*BatchJob{}}
+	br := &batchRun{r: r, enq: map[string]int{}, learned: map[string]int{}, room: make(chan struct{}), stages: map[string]*batchStage{}, live: map[string][]*BatchJob{}}
 	br.bp, _ = r.opts.Provider.(BatchProvider)
 	br.bs, _ = r.opts.Store.(BatchStore)
 	return br
@@ -177,6 +180,15 @@ func (br *batchRun) load(ctx context.Context) error {
 		br.liveN++
 	}
 	return nil
+}
+
+// learn lowers a model's enqueued-token limit to what the service showed.
+func (br *batchRun) learn(model string, tokens int) {
+	br.mu.Lock()
+	if l := br.learned[model]; l == 0 || tokens < l {
+		br.learned[model] = max(tokens, 1)
+	}
+	br.mu.Unlock()
 }
 
 // ended frees a job's room and wakes whoever waits for it.
@@ -471,10 +483,17 @@ func (b *batchStage) enqueue(ctx context.Context, it *itemRun) {
 }
 
 func (b *batchStage) tokenLimit(m *interp.Model) int {
+	lim := 0
 	if f := b.r.opts.Batches.Tokens; f != nil {
-		return f(m)
+		lim = f(m)
 	}
-	return 0
+	b.br.mu.Lock()
+	l := b.br.learned[m.ID]
+	b.br.mu.Unlock()
+	if l > 0 && (lim == 0 || l < lim) {
+		lim = l
+	}
+	return lim
 }
 
 func (b *batchStage) maxItems() int {
@@ -610,7 +629,21 @@ func (b *batchStage) submit(ctx context.Context, items []*jobItem) int {
 			return 0
 		}
 	}
-	name, err := b.create(ctx, spec)
+	name, err := b.create(ctx, spec, tokens)
+	if errors.Is(err, errTooBig) {
+		// Refused for size with nothing else running: learn the limit
+		// and send the first half; the rest stays pending.
+		if br.bs != nil {
+			_ = br.bs.SetBatchJobState(context.WithoutCancel(ctx), j.rec.ID, BatchAbandoned, 0, 0)
+		}
+		br.ended(model.ID, tokens)
+		r.bud.settle(worst, 0)
+		for _, ji := range items {
+			ji.it.jobTries--
+		}
+		br.learn(model.ID, tokens/2)
+		return b.submit(ctx, items[:len(items)/2])
+	}
 	if err != nil {
 		// Never created: the items go online, the record ends.
 		if br.bs != nil {
@@ -650,6 +683,10 @@ func (b *batchStage) submit(ctx context.Context, items []*jobItem) int {
 	return n
 }
 
+// errTooBig is a create refused (429) while no other job of the model
+// runs: the job alone exceeds the service's enqueued-token limit.
+var errTooBig = errors.New("batch job over the service's enqueued-token limit")
+
 // crashAfterCreate, when set by a test, runs between a job's create call
 // and the commit of its name; true plays a crash there.
 var crashAfterCreate func() bool
@@ -665,7 +702,7 @@ func displayName(name string, runID, seq int64, now time.Time) string {
 
 // create calls the service, waiting for room on a 429 and retrying
 // transient failures a few times.
-func (b *batchStage) create(ctx context.Context, spec *BatchJobSpec) (string, error) {
+func (b *batchStage) create(ctx context.Context, spec *BatchJobSpec, tokens int) (string, error) {
 	r := b.r
 	delay := r.opts.Batches.Poll
 	transient := 0
@@ -679,7 +716,15 @@ func (b *batchStage) create(ctx context.Context, spec *BatchJobSpec) (string, er
 		}
 		switch ClassOf(err) {
 		case ClassRateLimit:
-			// No room on the service: wait for jobs to end.
+			// No room on the service: wait for jobs to end, unless none
+			// of the model's is running: then the job alone is over the
+			// service's limit, and a smaller one must be tried.
+			b.br.mu.Lock()
+			alone := b.br.enq[spec.Model] <= tokens
+			b.br.mu.Unlock()
+			if alone && len(spec.Requests) > 1 {
+				return "", errTooBig
+			}
 			r.emit(Event{Kind: EventCooldown, Step: b.step.Name, Model: spec.Model, Delay: delay, Message: "batch create: " + err.Error()})
 		case ClassTransient:
 			transient++
@@ -792,8 +837,15 @@ func (b *batchStage) poll(ctx context.Context, j *jobRun) {
 			continue // transient: poll again later
 		}
 		j.mu.Lock()
+		changed := j.status.State != st.State
 		j.status = *st
 		j.mu.Unlock()
+		if changed && !st.State.Done() && b.br.bs != nil {
+			// For status beside the run: pending → running.
+			if err := b.br.bs.SetBatchJobState(context.WithoutCancel(ctx), j.rec.ID, st.State, st.Succeeded, st.Failed); err != nil {
+				r.fail(err)
+			}
+		}
 		if !st.State.Done() {
 			if opts.Deadline > 0 && r.clock.Now().Sub(j.rec.Created) > opts.Deadline {
 				j.byUs = true

@@ -361,3 +361,62 @@ func TestBatchRefusals(t *testing.T) {
 		t.Errorf("provider without batch: %v", err)
 	}
 }
+
+// A job still running at the deadline is cancelled and its items finish
+// online; nothing is lost.
+func TestBatchDeadlineHandsItemsBack(t *testing.T) {
+	prog := compile(t, batchFiles(15, ""))
+	fb := newFakeBatch(func(req *runtime.Request, n int) (*runtime.Response, error) { return textReply(`{"n": 1}`), nil })
+	fb.end = func(int) runtime.BatchState { return runtime.BatchRunning } // stuck
+	o := batchOptions(fb)
+	o.BatchDeadline = 30 * time.Millisecond
+	sum, err := runtime.Run(context.Background(), prog, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Succeeded != 15 || sum.BatchAnswered != 0 {
+		t.Fatalf("succeeded %d, batch answered %d", sum.Succeeded, sum.BatchAnswered)
+	}
+	for _, j := range sum.BatchJobs {
+		if j.State != runtime.BatchCancelled {
+			t.Errorf("job %s ended %s, want cancelled", j.Name, j.State)
+		}
+	}
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	for name, j := range fb.jobs {
+		if j.state != runtime.BatchCancelled {
+			t.Errorf("%s was not cancelled on the service: %s", name, j.state)
+		}
+	}
+}
+
+// A job the service no longer knows (404) hands its items back.
+func TestBatchVanishedJob(t *testing.T) {
+	prog := compile(t, batchFiles(8, ""))
+	fb := newFakeBatch(func(req *runtime.Request, n int) (*runtime.Response, error) { return textReply(`{"n": 1}`), nil })
+	fb.end = func(int) runtime.BatchState { return runtime.BatchRunning }
+	o := batchOptions(fb)
+	go func() {
+		for {
+			fb.mu.Lock()
+			n := len(fb.jobs)
+			if n > 0 {
+				for k := range fb.jobs {
+					delete(fb.jobs, k)
+				}
+				fb.mu.Unlock()
+				return
+			}
+			fb.mu.Unlock()
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	sum, err := runtime.Run(context.Background(), prog, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Succeeded != 8 || len(sum.BatchJobs) == 0 || sum.BatchJobs[0].State != runtime.BatchGone {
+		t.Fatalf("succeeded %d, jobs %+v", sum.Succeeded, sum.BatchJobs)
+	}
+}

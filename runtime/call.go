@@ -34,6 +34,7 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 			return nil, false, err
 		}
 		key := RequestKey(req)
+		it.lastCap = req.MaxOutputTokens
 		if resp, hit, err := r.stored(ctx, it, model, req, key); hit || err != nil {
 			return resp, hit, err
 		}
@@ -51,6 +52,16 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 			return nil, false, errAbandoned
 		}
 		slot, err := r.acquireSlot(ctx, model, req, first)
+		if errors.Is(err, errBudgetStop) {
+			if now := max(r.caps.cap(it.step.Name, model), it.capBoost); now < req.MaxOutputTokens {
+				// The cap was set before the step's replies taught a
+				// smaller one (the reservation waited): ask again with it.
+				continue
+			}
+			// Nothing cheaper than an item's first call on the first rung
+			// will come: then the run has nothing affordable left.
+			r.budgetStop(it, model, req, it.attempt == 0 && it.rung == 0 && it.capBoost == 0)
+		}
 		if err != nil {
 			if probe {
 				r.brk.cancelProbe()
@@ -76,7 +87,7 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 
 		if len(r.opts.Observers) > 0 { // &u escapes: skip the allocation when nobody listens
 			ev := Event{Kind: EventCallFinished, Step: it.step.Name, Item: it.rec.ID, Model: model.ID,
-				Class: "ok", Cost: cost, Delay: latency}
+				Class: "ok", Cost: cost, Reserved: slot.worst, Delay: latency}
 			if callErr != nil {
 				ev.Class = ClassOf(callErr).String()
 			} else {
@@ -162,8 +173,10 @@ type callSlot struct {
 func (r *Runner) acquireSlot(ctx context.Context, model *interp.Model, req *Request, first bool) (callSlot, error) {
 	estTokens := tokens.Estimate(req.System, req.Prompt)
 	s := callSlot{worst: r.worstCost(model, estTokens, req.MaxOutputTokens)}
-	if !r.bud.reserve(ctx, s.worst) {
-		r.Drain()
+	switch r.bud.reserve(ctx, s.worst) {
+	case unaffordable:
+		return callSlot{}, errBudgetStop
+	case gaveUp:
 		return callSlot{}, errAbandoned
 	}
 	if r.opts.Pacer != nil {
@@ -265,7 +278,9 @@ func (r *Runner) stored(ctx context.Context, it *itemRun, model *interp.Model, r
 		}
 		return nil, false, errAbandoned
 	}
-	if resp == nil {
+	if resp == nil || resp.FinishReason == FinishMaxTokens {
+		// A reply cut at its cap is not an answer: ask the model, with
+		// the cap of now.
 		return nil, false, nil
 	}
 	it.markAnswered(key)
@@ -348,12 +363,9 @@ func (r *Runner) baseRequest(it *itemRun, model *interp.Model) *Request {
 		Temperature:     model.Temperature,
 		TopP:            model.TopP,
 		TopK:            model.TopK,
-		MaxOutputTokens: model.MaxOutputTokens,
+		MaxOutputTokens: max(r.caps.cap(step.Name, model), it.capBoost),
 		ThinkingBudget:  model.ThinkingBudget,
 		Timeout:         step.Timeout,
-	}
-	if req.MaxOutputTokens <= 0 {
-		req.MaxOutputTokens = defaultMaxOutput
 	}
 	if it.feedback != "" {
 		req.Prompt = it.prompt + "\n\n" + it.feedback
@@ -382,7 +394,21 @@ func (r *Runner) cost(modelID string, u Usage) Money {
 	return r.opts.Cost(modelID, u)
 }
 
-// worstCost is a call's cost if the model used every output token allowed.
+// budgetStop reports an item the budget cannot afford at its rung; with
+// last, nothing affordable is left and the run drains.
+func (r *Runner) budgetStop(it *itemRun, model *interp.Model, req *Request, last bool) {
+	r.bud.stop(last)
+	r.stats.budgetStopped.Add(1)
+	worst := r.worstCost(model, tokens.Estimate(req.System, req.Prompt), req.MaxOutputTokens)
+	r.emit(Event{Kind: EventItemStopped, Step: it.step.Name, Item: it.rec.ID, Model: model.ID, Attempt: it.attempt,
+		Cost: worst, Message: "stopped by the budget: its next call on " + model.ID + " may cost $" + worst.String() + ", more than is left"})
+	if last {
+		r.Drain()
+	}
+}
+
+// worstCost is a call's cost if the model used every output token allowed:
+// the input estimate and the request's output cap, rounded up.
 func (r *Runner) worstCost(m *interp.Model, inTokens, maxOut int) Money {
 	if r.opts.Price == nil {
 		return 0
@@ -407,7 +433,8 @@ func (r *Runner) journal(ctx context.Context, it *itemRun, model *interp.Model, 
 		a.Reply, a.Usage = resp.Text, resp.Usage
 	}
 	if callErr != nil {
-		a.Status, a.Error = ClassOf(callErr).String(), callErr.Error()
+		// The class is the status: the error is said without it.
+		a.Status, a.Error = ClassOf(callErr).String(), failureMessage(callErr)
 	}
 	if err := st.LogAttempt(ctx, a); err != nil && ctx.Err() == nil {
 		r.fail(err)

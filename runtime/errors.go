@@ -15,9 +15,15 @@ const (
 	ClassInvalidOutput              // the reply does not parse against the schema
 	ClassCheckFailed                // a check was false
 	ClassFatal                      // 400, auth, safety block: fail the item now
+	// ClassMaxTokens is a reply cut at the request's output cap: asked
+	// again on the same rung with a larger cap; not a validation attempt.
+	ClassMaxTokens
 )
 
-var classNames = [...]string{"transient", "rate_limit", "invalid_output", "check_failed", "fatal"}
+var classNames = [...]string{"transient", "rate_limit", "invalid_output", "check_failed", "fatal", "max_tokens"}
+
+// FinishMaxTokens is the finish reason of a reply cut at maxOutputTokens.
+const FinishMaxTokens = "MAX_TOKENS"
 
 func (c Class) String() string {
 	if int(c) < len(classNames) {

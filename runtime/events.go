@@ -23,6 +23,7 @@ const (
 	EventCacheDeleted    EventKind = "cache_deleted"
 	EventCacheFallback   EventKind = "cache_fallback" // content too small: sent inline
 	EventBudgetExhausted EventKind = "budget_exhausted"
+	EventItemStopped     EventKind = "item_stopped" // the budget cannot afford its next call: left for the next run
 	EventReloadApplied   EventKind = "reload_applied"
 	EventReloadRejected  EventKind = "reload_rejected"
 	EventRunFinished     EventKind = "run_finished"
@@ -59,10 +60,14 @@ type Event struct {
 	Message string        `json:"message,omitempty"`
 	Delay   time.Duration `json:"delay_ns,omitempty"`
 	Cost    Money         `json:"cost,omitempty"`
-	Usage   *Usage        `json:"usage,omitempty"`
-	Cache   string        `json:"cache,omitempty"`
-	Plan    int           `json:"plan,omitempty"`
-	Workers int           `json:"workers,omitempty"` // workers_resized: the new size
+	// Reserved is what a call held from the budget before it was made
+	// (call_finished): its input estimate and output cap at the model's
+	// prices. A call never costs more.
+	Reserved Money  `json:"reserved,omitempty"`
+	Usage    *Usage `json:"usage,omitempty"`
+	Cache    string `json:"cache,omitempty"`
+	Plan     int    `json:"plan,omitempty"`
+	Workers  int    `json:"workers,omitempty"` // workers_resized: the new size
 }
 
 // Observer receives events. OnEvent is called concurrently from many

@@ -90,6 +90,20 @@ func (r *Runner) execute(parent context.Context, p *plan, srcs map[*interp.Sourc
 	}
 	// Under the lock, so that a concurrent SetWorkers either sees no stages
 	// (and the workers started here read the new count) or all of them.
+	// An ordered sink writes what an item's end releases, on the
+	// goroutine that ended it.
+	for _, o := range r.sinks.orders {
+		o.flush = func() {
+			for _, ls := range o.sinks {
+				ls.mu.Lock()
+				err := ls.writeHeld(r.sinkCtx, false)
+				ls.mu.Unlock()
+				if err != nil {
+					r.fail(fmt.Errorf("writing sink %q: %w", ls.name, err))
+				}
+			}
+		}
+	}
 	r.stagesMu.Lock()
 	r.stages, r.workerCtx, r.sinkCtx = stages, ctx, context.WithoutCancel(ctx)
 	n := r.Workers()
@@ -179,19 +193,23 @@ func (st *stage) work(ctx context.Context) {
 				return
 			}
 			if st.r.draining() || ctx.Err() != nil {
+				rec.trk.release()
 				continue // not started: it resumes on the next run
 			}
 			if st.r.process(ctx, st, rec) && st.fromSource {
 				st.r.stats.done.Add(1)
 			}
+			rec.trk.release()
 		case <-st.r.drainCh:
 			// Keep draining the queue without starting anything, so the
 			// producer never blocks on a full channel.
-			for range st.in {
+			for rec := range st.in {
+				rec.trk.release()
 			}
 			return
 		case <-ctx.Done():
-			for range st.in {
+			for rec := range st.in {
+				rec.trk.release()
 			}
 			return
 		}
@@ -223,11 +241,14 @@ func (st *stage) send(ctx context.Context, rec *Record) {
 		if i < len(st.next)-1 {
 			out = rec.clone()
 		}
+		out.trk.add(1) // before the next stage can release it
 		select {
 		case d.in <- out:
 		case <-st.r.drainCh:
+			out.trk.release()
 			return
 		case <-ctx.Done():
+			out.trk.release()
 			return
 		}
 	}
@@ -262,10 +283,14 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 	}
 	limit := r.sourceLimit(src)
 	admitted := 0
-	env := map[string]any{} // where and id see only item; reused, expr keeps no reference
+	ord := r.sinks.orders[src] // nil unless a sink wants source order
+	env := map[string]any{}    // where and id see only item; reused, expr keeps no reference
 	for limit <= 0 || admitted < limit {
 		if r.draining() || ctx.Err() != nil {
 			return nil
+		}
+		if ord != nil && !ord.wait(ctx, r.drainCh) {
+			return nil // stopping while the window was full
 		}
 		it, err := s.Next(ctx)
 		if err == io.EOF {
@@ -285,11 +310,18 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 		}
 		if rec.Malformed {
 			r.stats.malformed.Add(1)
+			if ord != nil {
+				rec.trk = ord.admit(1)
+			}
 			for _, d := range downs {
 				r.failSourceRecord(ctx, d, rec, it)
 				r.stats.done.Add(1)
 			}
+			rec.trk.release()
 			continue
+		}
+		if ord != nil {
+			rec.trk = ord.admit(len(downs))
 		}
 		for i, d := range downs {
 			out := rec
@@ -299,8 +331,10 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 			select {
 			case d.in <- out:
 			case <-r.drainCh:
+				rec.trk.add(-int32(len(downs) - i)) // not sent: done with
 				return nil
 			case <-ctx.Done():
+				rec.trk.add(-int32(len(downs) - i))
 				return nil
 			}
 		}

@@ -148,7 +148,10 @@ func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *
 			return resumeNone // unreadable: make it again
 		}
 	}
-	rec.Model, rec.Rung, rec.Attempts, rec.Usage, rec.Cost, rec.Cached = res.Model, res.Rung, res.Attempts, res.Usage, 0, true
+	// The original cost stays with the record, so the sinks' costs add up
+	// to what was spent; from_store says it was not spent again.
+	rec.Model, rec.Rung, rec.Attempts, rec.Usage, rec.Cost = res.Model, res.Rung, res.Attempts, res.Usage, res.Cost
+	rec.Cached, rec.FromStore = false, true
 	rec.Plan = res.Plan
 	r.stats.resumed.Add(1)
 	r.emit(Event{Kind: EventItemResumed, Step: step.Name, Item: rec.ID, Model: res.Model})

@@ -79,7 +79,10 @@ type Record struct {
 	Usage    Usage
 	Cost     Money // every attempt of this step for this item
 	Plan     int   // plan version that produced it (hot reload)
-	Cached   bool  // answered from the store without a call
+	Cached   bool  // answered from the response cache without a call
+	// FromStore marks a result an earlier run stored, delivered again
+	// without a call; Cost, Usage and Attempts are that run's.
+	FromStore bool
 
 	// Malformed marks a source row that did not parse (or whose where or
 	// id could not be evaluated): not an item, so it has no id (sinks write
@@ -87,6 +90,9 @@ type Record struct {
 	// (its 1-based line, or for sources without lines its 1-based index).
 	Malformed  bool
 	SourceLine int
+
+	// trk tracks the item for sinks with order = "source"; nil otherwise.
+	trk *itemTrack
 }
 
 // Failure says why an item failed at a step.

@@ -15,10 +15,6 @@ import (
 // draining, was cancelled, or hit the budget); it resumes on the next run.
 var errAbandoned = errors.New("abandoned")
 
-// defaultMaxOutput bounds replies when a model block sets no
-// max_output_tokens, so a budget reservation has a finite worst case.
-const defaultMaxOutput = 8192
-
 // maxRateLimitWaits bounds how many 429s one attempt may absorb before it
 // counts as a transient failure, so a stuck quota cannot spin forever.
 const maxRateLimitWaits = 100
@@ -56,6 +52,10 @@ type itemRun struct {
 	jobTries int
 	noBatch  bool
 	parked   bool
+	// capBoost is the least output cap for the item's next call, after a
+	// reply was cut at a smaller one (MAX_TOKENS).
+	capBoost int
+	lastCap  int // the output cap of the item's last request
 }
 
 // process takes one record through one step to a terminal state. It
@@ -136,7 +136,7 @@ func (r *Runner) prepare(ctx context.Context, st *stage, rec *Record, it *itemRu
 		return end{kind: endAbandoned}, false
 	}
 	rec.Step, rec.Plan = step.Name, p.version
-	rec.Failed, rec.Failure, rec.Cached = false, nil, false
+	rec.Failed, rec.Failure, rec.Cached, rec.FromStore = false, nil, false, false
 	rec.Attempts, rec.Usage, rec.Cost, rec.Model, rec.Rung = 0, Usage{}, 0, "", 0
 
 	it.step, it.rec = step, rec
@@ -210,7 +210,7 @@ func (r *Runner) attempts(ctx context.Context, it *itemRun) end {
 		}
 		model := step.Models[it.rung]
 		resp, hit, err := r.callOnce(ctx, it, model)
-		if errors.Is(err, errAbandoned) {
+		if errors.Is(err, errAbandoned) || errors.Is(err, errBudgetStop) {
 			return end{kind: endAbandoned}
 		}
 		if errors.Is(err, errParked) {
@@ -250,6 +250,19 @@ func (r *Runner) attempts(ctx context.Context, it *itemRun) end {
 			continue
 		}
 		it.transN = 0
+		if resp.FinishReason == FinishMaxTokens {
+			// Cut at the output cap: the cap's fault, not the model's. Ask
+			// again on the same rung with a larger cap, using no attempt;
+			// at the ceiling the reply goes on to be validated.
+			if next, ok := grow(model, it.lastCap); ok {
+				r.attemptError(it, model, ClassMaxTokens, fmt.Sprintf("reply cut at its cap of %d output tokens; asking again with %d", it.lastCap, next), nil)
+				it.attempt--
+				it.capBoost = next
+				continue
+			}
+		} else {
+			r.caps.observe(step.Name, model.ID, resp.Usage.OutputTokens+resp.Usage.ThinkingTokens)
+		}
 		it.last = resp.Text
 		v := r.validate(step, it.env, resp.Text)
 		if v.ok() {

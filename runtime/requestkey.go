@@ -44,7 +44,11 @@ func RequestKey(req *Request) string {
 	b = keyFloat(b, req.TopP)
 	b = keyInt(b, req.TopK)
 	b = keyInt(b, req.ThinkingBudget)
-	b = keyNum(b, true, uint64(req.MaxOutputTokens))
+	// The output cap is not part of the key: a reply that ended normally
+	// is the same under any cap (outcap.go), and a reply cut at its cap is
+	// never answered from the store. The constant keeps the framing, and
+	// so the keys of stores written when the cap was a fixed 8,192.
+	b = keyNum(b, true, defaultMaxOutput)
 	sum := sha256.Sum256(b)
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], sum[:])

@@ -275,13 +275,16 @@ func TestNoGoroutineOutlivesRun(t *testing.T) {
 }
 
 func TestBudgetStopsRun(t *testing.T) {
-	prog := compile(t, map[string]string{"main.llmp": personPipeline + "\nconfig {\n  budget = $0.01\n  workers = 4\n}\n", "people.jsonl": people(500)})
+	// The whole run costs 500 × $0.000015 = $0.0075: a budget of $0.004
+	// stops it part-way.
+	prog := compile(t, map[string]string{"main.llmp": personPipeline + "\nconfig {\n  budget = $0.004\n  workers = 4\n}\n", "people.jsonl": people(500)})
 	fp := &fakeProvider{reply: func(req *runtime.Request, n int) (*runtime.Response, error) {
 		return textReply(`{"name":"X","age":5}`), nil
 	}}
 	opts := options(fp)
-	// $1 per million tokens both ways: each call's worst case is about
-	// (prompt/4 + 8192) / 1e6 dollars, its real cost 15 / 1e6.
+	// $1 per million tokens both ways: each call's worst case is its input
+	// estimate plus its output cap (1,024 tokens at first, then the floor
+	// of 256 once replies of 5 tokens are seen), its real cost 15 / 1e6.
 	opts.Price = func(*interp.Model) interp.Price { return interp.Price{InputPerM: 1, OutputPerM: 1} }
 	opts.Cost = func(_ string, u runtime.Usage) runtime.Money {
 		return runtime.Money(u.PromptTokens+u.OutputTokens) * 1000 // $1 per 1M tokens
@@ -290,16 +293,21 @@ func TestBudgetStopsRun(t *testing.T) {
 	if !errors.Is(err, runtime.ErrBudgetExceeded) {
 		t.Fatalf("err = %v, want ErrBudgetExceeded", err)
 	}
-	if sum.Outcome != runtime.OutcomeBudget || sum.Cost > 0.01 {
+	if sum.Outcome != runtime.OutcomeBudget || sum.Cost > 0.004 {
 		t.Fatalf("outcome %s cost %v", sum.Outcome, sum.Cost)
 	}
 	if sum.Succeeded == 0 || sum.Succeeded == 500 {
 		t.Fatalf("succeeded %d: the budget should stop the run part-way", sum.Succeeded)
 	}
-	// Reservations wait for calls in flight to settle, so the run stops only
-	// once the next call's worst case (about $0.0082) really does not fit.
-	if sum.Cost < 0.01-0.0083 {
-		t.Fatalf("stopped after spending $%.5f of $0.01: reservations should have waited for settlements", sum.Cost)
+	// Reservations wait for calls in flight to settle, and each holds only
+	// the output cap learnt from the replies, so the run spends the budget:
+	// it stops only once the next call's worst case (about $0.0003) does
+	// not fit.
+	if sum.Cost < 0.9*0.004 {
+		t.Fatalf("stopped after spending $%.6f of $0.004: the budget should be spent", sum.Cost)
+	}
+	if sum.BudgetStopped == 0 {
+		t.Error("no item reported as stopped by the budget")
 	}
 	if int64(len(readJSONL(t, prog.Dir+"/out/ok.jsonl"))) != sum.Succeeded {
 		t.Fatal("every finished item must be written")

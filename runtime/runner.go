@@ -127,6 +127,7 @@ type Runner struct {
 	clock clock.Clock
 	stats *counters
 	bud   *budget
+	caps  outputCaps // learned output caps per step and model
 	sem   *semaphore
 	brk   *breaker // holds calls while the endpoint is unreachable
 
@@ -215,6 +216,9 @@ func New(prog *interp.Program, opts Options) (*Runner, error) {
 	r.setLimits(prog)
 	if opts.Caches != nil {
 		opts.Caches.SetEmitter(r.emit)
+		if cb, ok := opts.Caches.(CacheBudgeted); ok {
+			cb.SetBudget(cacheBudget{r.bud})
+		}
 	}
 	n := opts.Workers
 	if n <= 0 {
@@ -249,7 +253,7 @@ func (r *Runner) setLimits(prog *interp.Program) {
 // MaxWorkers bounds the calls in flight, from any setting: each worker is a
 // goroutine per step, and a million of them cost more to start and stop than
 // the calls they make. No quota tier needs more in flight.
-const MaxWorkers = 10000
+const MaxWorkers = interp.MaxWorkers
 
 // autoWorkers sizes concurrency when the pipeline says workers = auto: the
 // pacer's suggestion (Little's law over the quota) when there is one,
@@ -372,11 +376,18 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	r.sinks = sinks
+	if rs, ok := r.opts.Store.(Resetter); ok && r.opts.Fresh {
+		if err := rs.Reset(ctx); err != nil {
+			closeSources(srcs)
+			sinks.close(context.WithoutCancel(ctx), false)
+			return nil, err
+		}
+	}
 	if r.opts.Store != nil {
 		id, err := r.opts.Store.BeginRun(ctx, RunInfo{Pipeline: p.prog.File, Started: r.stats.started, Args: r.opts.Args})
 		if err != nil {
 			closeSources(srcs)
-			sinks.close(false)
+			sinks.close(context.WithoutCancel(ctx), false)
 			return nil, fmt.Errorf("starting run: %w", err)
 		}
 		r.runID = id
@@ -405,8 +416,8 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	// Sinks close after every stage is done, so all finished work is on
 	// disk. A run that did not complete aborts the sinks it wrote nothing
 	// to, which keeps what an earlier run left there.
-	completed := err == nil && ctx.Err() == nil && !r.draining() && !r.bud.isExhausted()
-	if cerr := sinks.close(completed); cerr != nil && err == nil {
+	completed := err == nil && ctx.Err() == nil && !r.draining() && !r.bud.hit()
+	if cerr := sinks.close(context.WithoutCancel(ctx), completed); cerr != nil && err == nil {
 		err = cerr
 	}
 	if r.opts.Caches != nil {
@@ -417,7 +428,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	// adds the caches' costs from.
 	r.addCacheCosts(sum)
 	switch {
-	case r.bud.isExhausted():
+	case r.bud.hit():
 		sum.Outcome = OutcomeBudget
 		r.emit(Event{Kind: EventBudgetExhausted, Cost: Dollars(sum.Cost)})
 	case ctx.Err() != nil || r.draining():
@@ -434,6 +445,9 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		// Six decimals: at four, a spend just under a small budget would
 		// print as the budget itself.
 		err = fmt.Errorf("%w: spent $%.6f of $%s", ErrBudgetExceeded, sum.Cost, strconv.FormatFloat(sum.Budget, 'f', -1, 64))
+		if n := sum.BudgetStopped; n > 0 {
+			err = fmt.Errorf("%w; %d items stopped, left undone", err, n)
+		}
 	}
 	return sum, err
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,10 @@ type sinkSet struct {
 	mu       sync.Mutex // guards lazily opened default failed sinks and all
 	all      []*lockedSink
 	firstErr error
+
+	// orders tracks item order per source, for the sinks with order =
+	// "source" reading from its lineage; empty when there are none.
+	orders map[*interp.Source]*sourceOrder
 }
 
 type lockedSink struct {
@@ -27,17 +32,30 @@ type lockedSink struct {
 	name    string
 	s       Sink
 	written bool // a record reached Write; guarded by mu
+
+	ord  *sourceOrder // order = "source": records wait in held for those before them
+	held heldRecords  // guarded by mu
 }
 
 func openSinks(ctx context.Context, prog *interp.Program, open OpenSink) (*sinkSet, error) {
-	set := &sinkSet{prog: prog, open: open, ok: map[string][]*lockedSink{}, failed: map[string][]*lockedSink{}}
+	set := &sinkSet{prog: prog, open: open, ok: map[string][]*lockedSink{}, failed: map[string][]*lockedSink{},
+		orders: map[*interp.Source]*sourceOrder{}}
 	for _, def := range prog.Sinks {
 		s, err := open(ctx, def)
 		if err != nil {
-			set.close(false)
+			set.close(context.WithoutCancel(ctx), false)
 			return nil, err // names the sink (see OpenSink)
 		}
 		ls := &lockedSink{name: def.Name, s: s}
+		if src := rootSource(def.From); def.Order == interp.OrderSource && src != nil {
+			o := set.orders[src]
+			if o == nil {
+				o = newSourceOrder()
+				set.orders[src] = o
+			}
+			ls.ord = o
+			o.sinks = append(o.sinks, ls)
+		}
 		set.all = append(set.all, ls)
 		if def.Failed {
 			set.failed[def.From.Name] = append(set.failed[def.From.Name], ls)
@@ -76,14 +94,21 @@ func (set *sinkSet) targets(ctx context.Context, rec *Record) ([]*lockedSink, er
 	return set.failed[rec.Step], nil
 }
 
-// close closes every sink. When the run did not complete, a sink that got
-// no record is aborted (see Aborter), so its earlier output survives.
-func (set *sinkSet) close(completed bool) error {
+// close closes every sink, first writing, in order, what ordered sinks
+// still hold (items a stopping run left unfinished hold no record back).
+// When the run did not complete, a sink that got no record is aborted
+// (see Aborter), so its earlier output survives.
+func (set *sinkSet) close(ctx context.Context, completed bool) error {
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	var errs []error
 	for _, ls := range set.all {
 		ls.mu.Lock()
+		if ls.ord != nil {
+			if err := ls.writeHeld(ctx, true); err != nil {
+				errs = append(errs, fmt.Errorf("writing sink %q: %w", ls.name, err))
+			}
+		}
 		closeFn := ls.s.Close
 		if a, ok := ls.s.(Aborter); ok && !completed && !ls.written {
 			closeFn = a.Abort
@@ -111,8 +136,16 @@ func (r *Runner) deliver(ctx context.Context, rec *Record) {
 	}
 	for _, ls := range targets {
 		ls.mu.Lock()
-		ls.written = true
-		err := ls.s.Write(wctx, rec)
+		var err error
+		if ls.ord != nil && rec.trk != nil {
+			// Held until the items before it are done; a copy, since
+			// the next step goes on changing rec.
+			heap.Push(&ls.held, rec.clone())
+			err = ls.writeHeld(wctx, false)
+		} else {
+			ls.written = true
+			err = ls.s.Write(wctx, rec)
+		}
 		ls.mu.Unlock()
 		if err != nil {
 			r.fail(fmt.Errorf("writing sink %q: %w", ls.name, err))

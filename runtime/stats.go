@@ -22,7 +22,10 @@ type Stats struct {
 	Succeeded int64 `json:"succeeded"` // terminal successes, all steps
 	Failed    int64 `json:"failed"`    // terminal failures, all steps
 	Skipped   int64 `json:"skipped"`   // a step's where was false, or middleware skipped
-	Resumed   int64 `json:"resumed"`   // taken from the store without calls
+	// BudgetStopped counts items the budget could not afford at their
+	// next rung: left undone, for the next run.
+	BudgetStopped int64 `json:"budget_stopped"`
+	Resumed       int64 `json:"resumed"` // taken from the store without calls
 	// Malformed counts source rows that did not parse: not items, so they
 	// have no id; each is also a failure (in Failed) of the steps reading
 	// its source. Repaired counts rows read with U+FFFD in place of bytes
@@ -94,6 +97,7 @@ type counters struct {
 
 	read, done, succeeded, failed, skipped, resumed, inFlight atomic.Int64
 	malformed, repaired, retryable                            atomic.Int64
+	budgetStopped                                             atomic.Int64
 	attempts, retries, rateLimited, cacheHits, recovered      atomic.Int64
 	batchAnswered                                             atomic.Int64
 
@@ -160,6 +164,7 @@ func (c *counters) snapshot(now time.Time) Stats {
 		Resumed:       c.resumed.Load(),
 		Malformed:     c.malformed.Load(),
 		Retryable:     c.retryable.Load(),
+		BudgetStopped: c.budgetStopped.Load(),
 		Repaired:      c.repaired.Load(),
 		InFlight:      c.inFlight.Load(),
 		Attempts:      c.attempts.Load(),

@@ -6,6 +6,13 @@ import (
 	"time"
 )
 
+// Resetter is implemented by stores that can delete every stored result.
+// Run calls it for Settings.Fresh once every source and sink is open, so a
+// fresh run that cannot start leaves the earlier results in place.
+type Resetter interface {
+	Reset(ctx context.Context) error
+}
+
 // Store keeps a pipeline's journal and response cache so that a crashed or
 // interrupted run resumes without paying again. All methods are safe for
 // concurrent use. stdlib/store implements it on SQLite.

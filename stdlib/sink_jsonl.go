@@ -42,6 +42,8 @@ type recordMeta struct {
 	Tokens   metaTokens    `json:"tokens"`
 	Plan     int           `json:"plan"`
 	Cached   bool          `json:"cached"`
+	// FromStore: delivered again from the store; Cost is the original.
+	FromStore bool `json:"from_store"`
 	// SourceLine locates a malformed source row (Record.Malformed).
 	SourceLine int `json:"source_line,omitempty"`
 }
@@ -136,6 +138,8 @@ func (a *jsonAppender) meta(rec *runtime.Record) {
 	a.buf = strconv.AppendInt(a.buf, int64(rec.Plan), 10)
 	a.buf = append(a.buf, `,"cached":`...)
 	a.buf = strconv.AppendBool(a.buf, rec.Cached)
+	a.buf = append(a.buf, `,"from_store":`...)
+	a.buf = strconv.AppendBool(a.buf, rec.FromStore)
 	if rec.Malformed {
 		a.buf = append(a.buf, `,"source_line":`...)
 		a.buf = strconv.AppendInt(a.buf, int64(rec.SourceLine), 10)
@@ -190,8 +194,9 @@ func metaOf(rec *runtime.Record) *recordMeta {
 			Cached:   rec.Usage.CachedTokens,
 			Thinking: rec.Usage.ThinkingTokens,
 		},
-		Plan:   rec.Plan,
-		Cached: rec.Cached,
+		Plan:      rec.Plan,
+		Cached:    rec.Cached,
+		FromStore: rec.FromStore,
 	}
 	if rec.Malformed {
 		m.SourceLine = rec.SourceLine

@@ -100,13 +100,13 @@ func TestSinkJSONLExactBytes(t *testing.T) {
 	writeAndClose(t, s, sampleRecord(), failedRecord())
 	want := `{"id":"p-42","item":{"id":"p-42","text":"Ann Lee, 34, <ann@example.com>, likes tea & cake"},` +
 		`"extract":{"age":34,"email":"ann@example.com","name":"Ann Lee","tags":["tea","cake"]},"summary":"Ann likes tea.",` +
-		`"_meta":{"model":"gemini-2.5-flash","rung":1,"attempts":2,"cost":0.000125,"tokens":{"prompt":120,"output":30,"cached":100,"thinking":5},"plan":1,"cached":false}}` + "\n" +
+		`"_meta":{"model":"gemini-2.5-flash","rung":1,"attempts":2,"cost":0.000125,"tokens":{"prompt":120,"output":30,"cached":100,"thinking":5},"plan":1,"cached":false,"from_store":false}}` + "\n" +
 		`{"id":"p-7","item":{"id":"p-7","text":"no age here"},"clean":"no age here",` +
 		`"error":{"step":"extract","class":"check_failed","message":"age: must be positive","errors":[` +
 		`{"attempt":1,"model":"gemini-2.5-flash-lite","class":"invalid_output","message":"not JSON","at":"2026-01-02T03:04:05Z"},` +
 		`{"attempt":2,"model":"gemini-2.5-flash","class":"check_failed","message":"age: must be positive","fields":[{"field":"age","message":"must be positive"}],"at":"2026-01-02T03:04:05Z"}],` +
 		`"last_reply":"{\"name\":\"Ann\",\"age\":-1}"},` +
-		`"_meta":{"model":"gemini-2.5-flash","rung":1,"attempts":2,"cost":0.0003,"tokens":{"prompt":200,"output":20,"cached":0,"thinking":0},"plan":2,"cached":false}}` + "\n"
+		`"_meta":{"model":"gemini-2.5-flash","rung":1,"attempts":2,"cost":0.0003,"tokens":{"prompt":200,"output":20,"cached":0,"thinking":0},"plan":2,"cached":false,"from_store":false}}` + "\n"
 	if got := readFile(t, p); got != want {
 		t.Errorf("file:\n%s\nwant:\n%s", got, want)
 	}

@@ -15,7 +15,7 @@ import (
 
 func cmdBench(ctx context.Context, env *cmdEnv, args []string) int {
 	fs := newFlags(env, "bench", "[flags]", `
-Run the benchmark scenarios of the design (S1–S8, S10) and print, per
+Run the benchmark scenarios of the design (S1–S8, S10, S11 Batch Mode) and print, per
 scenario, each figure against its excellent and acceptable targets.
 
 Method: every scenario starts the Gemini simulator as a separate process
@@ -35,7 +35,7 @@ a quick look (fewer items, fewer windows measured).
 Examples:
   llmpipe bench
   llmpipe bench --scenario S2,S4 --window 3s --json bench.json`)
-	scen := fs.String("scenario", "", "comma-separated scenarios to run (default all: S1,S2,S3,S4,S5,S6,S7,S8,S10)")
+	scen := fs.String("scenario", "", "comma-separated scenarios to run (default all: S1,S2,S3,S4,S5,S6,S7,S8,S10,S11)")
 	window := fs.Duration("window", 6*time.Second, "length of the simulated quota minute")
 	jsonPath := fs.String("json", "", "also write the figures as JSON to this file")
 	seed := fs.Int64("seed", 0, "seed for the simulator and the generated items (default: from the clock, printed)")

@@ -16,6 +16,7 @@ import (
 	"github.com/llmpipe/llmpipe/stdlib"
 	"github.com/llmpipe/llmpipe/stdlib/caches"
 	"github.com/llmpipe/llmpipe/stdlib/catalog"
+	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
 )
 
 func cmdPlan(ctx context.Context, env *cmdEnv, args []string) int {
@@ -29,15 +30,75 @@ requests per hour must use a cache for it to cost less than sending its
 content inline (storage ÷ (input − cached price)). Content below a model's
 minimum cache size is sent inline; the plan says so.
 
-Token counts of cache content are estimates (about 4 characters a token).
+Token counts of cache content are estimates (llmpipe's conservative
+per-script count: about 4 characters a token for English, a token per CJK
+character).
 
-Example:
-  llmpipe plan pipelines/handbook_qa.llmp`)
+The estimate: with --pilot N, plan runs about N items spread over each
+source (against Gemini, or the simulator with --sim and the same --sim-*
+flags as run), measures per rung the pass rate, tokens (input, cached,
+output, thinking), latency and cost, and prints for the whole source the
+calls per rung, the expected cost with a 90 % range, how long the calls
+take at the quotas (and whether a per-day quota makes it a multi-day job),
+the cost with and without caching, and in Batch Mode. The pilot's results
+are stored like any run's, so run reuses them (and the estimate, which is
+for what run will then spend, says so). Without --pilot, plan estimates
+from the store's history of earlier runs of the same steps when there is
+one. --json FILE writes the estimate with the run's cost in dollars under
+expected_cost, cost_low and cost_high.
+
+Examples:
+  llmpipe plan pipelines/handbook_qa.llmp
+  llmpipe plan job.llmp --pilot 200 --sim --sim-invalid '*=0.2' --json est.json`)
+	var rf runFlags
+	rf.simCfg = sim.DefaultConfig()
+	fs.BoolVar(&rf.opts.Sim, "sim", false, "run the pilot against the built-in Gemini simulator (offline, free); its flags take a sim- prefix")
+	fs.StringVar(&rf.opts.StorePath, "store", "", "the run store `path` the pilot writes and history is read from (default: as run)")
+	fs.BoolVar(&rf.opts.NoStore, "no-store", false, "do not store the pilot's results (run will not reuse them)")
+	fs.Var(workersFlag(&rf.opts.Workers), "workers", "`N` pilot calls in flight at once (default: as run)")
+	pilotN := fs.Int("pilot", 0, "run about `N` items spread over each source and estimate the whole run from them")
+	jsonOut := fs.String("json", "", "write the estimate as JSON to `FILE`")
+	rf.simCfg.RegisterFlags(fs, "sim-")
 	p, code, ok := pipelineArg(env, fs, args)
 	if !ok {
 		return code
 	}
 	printPlan(ctx, env.stdout, p)
+	var est *costEstimate
+	switch {
+	case *pilotN < 0:
+		env.errorf("plan: --pilot %d: want a number of items above 0", *pilotN)
+		return exitUsage
+	case *pilotN > 0:
+		opts, closeFn, err := rf.options(args)
+		if err != nil {
+			env.errorf("%v", err)
+			return exitError
+		}
+		defer closeFn()
+		est, err = pilot(ctx, p, opts, *pilotN)
+		if err != nil {
+			env.errorf("pilot: %v", err)
+			return exitError
+		}
+	default:
+		path := rf.opts.StorePath
+		if path == "" {
+			path = p.DefaultStorePath()
+		}
+		est = history(ctx, p, path)
+	}
+	if est == nil {
+		fmt.Fprintf(env.stdout, "\nestimate · none: no earlier run of these steps in the store; --pilot N runs a sample to estimate from\n")
+	} else {
+		printEstimate(env.stdout, est)
+	}
+	if *jsonOut != "" && est != nil {
+		if err := writeJSON(*jsonOut, est); err != nil {
+			env.errorf("%v", err)
+			return exitError
+		}
+	}
 	return exitOK
 }
 

@@ -128,10 +128,10 @@ func printJobs(ctx context.Context, env *cmdEnv, s *store.Store) {
 		if name == "" {
 			name = j.DisplayName + " (not yet named)"
 		}
-		if state == "" {
+		if j.Name == "" && j.Ended.IsZero() {
 			state = "creating"
 		}
-		if j.Ended.IsZero() && state != "creating" {
+		if j.Ended.IsZero() && j.Name != "" {
 			state += " (live)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", name, j.Step, j.Model, state, j.ItemCount, j.Done, j.Failed, shortDuration(time.Since(j.Created)))

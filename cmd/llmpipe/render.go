@@ -113,6 +113,10 @@ func printSummary(w io.Writer, sum *runtime.Summary) {
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "  %-12s "+format+"\n", append([]any{k}, a...)...) }
 	fmt.Fprintf(w, "\nrun %s in %s\n", sum.Outcome, shortDuration(s.Elapsed))
 	row("items", "ok %s · failed %s · skipped %s · resumed %s", count(s.Succeeded), count(s.Failed), count(s.Skipped), count(s.Resumed))
+	if s.BudgetStopped > 0 {
+		// Left undone: items whose next call the budget could not afford.
+		row("undone", "%s stopped by the budget (they resume on the next run)", count(s.BudgetStopped))
+	}
 	if s.Malformed > 0 || s.Repaired > 0 {
 		// Rows that are not items (no id; in failed) and rows read with
 		// U+FFFD for bytes that were not UTF-8.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/runtime"
 )
 
 // entry is one cache block's cached content for one model.
@@ -25,6 +26,7 @@ type entry struct {
 	expires time.Time  // real time, as the provider counts it
 	used    time.Time  // last Get
 	deleted time.Time
+	held    runtime.Money // reserved from the run's budget, until settled at deletion
 }
 
 func (e *entry) markDeleted(t time.Time) {

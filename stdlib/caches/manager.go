@@ -45,6 +45,8 @@ type Manager struct {
 	// cache_fallback events, possibly from the renewal goroutine: the
 	// runner's emitter (SetEmitter), else nothing.
 	emit func(runtime.Event)
+	// bud is the run's budget (SetBudget); nil: caches are not reserved.
+	bud runtime.CacheBudget
 
 	mu      sync.Mutex
 	entries map[key]*entry
@@ -83,6 +85,30 @@ func New(opts Options) *Manager {
 		life:    life,
 		stop:    stop,
 	}
+}
+
+// SetBudget implements runtime.CacheBudgeted: each cache reserves its
+// creation and its storage for a TTL before it is created (and each
+// renewal another TTL of storage), and settles to what it cost once it is
+// deleted. A cache the budget cannot afford is not created: its content
+// goes inline, in calls that reserve for themselves. Call it before Get.
+func (m *Manager) SetBudget(b runtime.CacheBudget) { m.bud = b }
+
+// settle releases e's reservation at what e cost, once it is deleted.
+func (m *Manager) settle(e *entry) {
+	if m.bud == nil {
+		return
+	}
+	e.mu.Lock()
+	held := e.held
+	e.held = 0
+	e.mu.Unlock()
+	if held == 0 {
+		return
+	}
+	p := m.price(e.model)
+	lived := time.Duration(float64(e.lived(m.opts.Now())) / m.opts.TimeScale)
+	m.bud.Settle(held, runtime.Dollars(m.creationCost(e))+runtime.Dollars(StorageCost(p, e.tokens, lived)))
 }
 
 // SetEmitter implements runtime.CacheManager: the manager's events go to
@@ -179,6 +205,7 @@ func (m *Manager) retire(ctx context.Context, k key, e *entry) {
 	m.retired = append(m.retired, e)
 	m.mu.Unlock()
 	e.markDeleted(m.opts.Now())
+	m.settle(e)
 	if m.opts.Store != nil {
 		_ = m.opts.Store.ForgetCache(context.WithoutCancel(ctx), e.name)
 	}
@@ -229,6 +256,7 @@ func (m *Manager) delete(ctx context.Context, e *entry) {
 	defer cancel()
 	err := m.opts.Provider.DeleteCache(dctx, e.name)
 	e.markDeleted(m.opts.Now())
+	m.settle(e)
 	msg := e.name
 	if err != nil {
 		// The store record stays, so the next start tries again.

@@ -54,15 +54,27 @@ func (m *Manager) renewLocked(ctx context.Context, e *entry, now time.Time) erro
 	if left <= real/10 {
 		return errExpiring
 	}
+	var ext runtime.Money
+	if m.bud != nil {
+		// Another TTL of storage, reserved like the first.
+		ext = runtime.Dollars(StorageCost(m.price(e.model), e.tokens, ttl)) + 1
+		if !m.bud.Reserve(ctx, ext) {
+			return fmt.Errorf("renewing cache %q: the budget cannot afford another %s of storage", e.cache.Name, ttl)
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, renewTimeout)
 	defer cancel()
 	if err := m.opts.Provider.UpdateCacheTTL(rctx, e.name, ttl); err != nil {
+		if m.bud != nil {
+			m.bud.Settle(ext, 0)
+		}
 		if isGone(err) {
 			return err
 		}
 		return fmt.Errorf("renewing cache %q: %w", e.cache.Name, err)
 	}
 	e.expires = now.Add(real)
+	e.held += ext
 	if m.opts.Store != nil {
 		_ = m.opts.Store.SaveCache(context.WithoutCancel(ctx), runtime.CacheRecord{
 			Name: e.name, Cache: e.cache.Name, Model: e.model, Tokens: e.tokens, Created: e.created, Expires: e.expires})

@@ -252,16 +252,24 @@ func readResultLines(r io.Reader) ([]runtime.BatchResult, error) {
 	for i := 0; ; i++ {
 		line, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
+			// One pass per line: the reply decodes straight into its wire
+			// struct rather than through a raw message and a second pass.
 			var l struct {
 				Key      string          `json:"key"`
-				Response json.RawMessage `json:"response"`
+				Response *wireResponse   `json:"response"`
 				Error    *wireStatus     `json:"error"`
 				Status   json.RawMessage `json:"status"`
 			}
 			if jerr := json.Unmarshal(line, &l); jerr != nil {
 				return res, &runtime.Error{Class: runtime.ClassTransient, Message: fmt.Sprintf("results line %d: %v", i+1, jerr), Err: jerr}
 			}
-			r := decodeResult(l.Key, l.Response, l.Error, l.Status)
+			var r runtime.BatchResult
+			if l.Error == nil && l.Response != nil {
+				r.Key = l.Key
+				r.Resp, r.Err = fromWire(l.Response)
+			} else {
+				r = decodeResult(l.Key, nil, l.Error, l.Status)
+			}
 			r.Index = len(res)
 			res = append(res, r)
 		}

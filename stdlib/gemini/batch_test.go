@@ -3,6 +3,7 @@ package gemini
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -100,4 +101,24 @@ func TestBatchStatusMapping(t *testing.T) {
 	if st := op.status(); st.State != runtime.BatchFailed || st.Error != "boom" {
 		t.Fatalf("failed status = %+v", st)
 	}
+}
+
+// BenchmarkReadResultLines decodes a results file: per result line, the
+// key and the reply (text and usage).
+func BenchmarkReadResultLines(b *testing.B) {
+	var sb strings.Builder
+	const n = 10000
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&sb, `{"key":"i%07d","response":{"candidates":[{"content":{"parts":[{"text":"{\"topic\":\"weather\",\"score\":%d}"}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":9,"totalTokenCount":21},"modelVersion":"gemini-2.5-flash-lite"}}`+"\n", i, i%10)
+	}
+	file := sb.String()
+	b.SetBytes(int64(len(file)))
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := readResultLines(strings.NewReader(file))
+		if err != nil || len(res) != n {
+			b.Fatal(err, len(res))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/result")
 }

@@ -58,6 +58,12 @@ func decodeResponse(body []byte) (*runtime.Response, error) {
 			return nil, &decodeError{err: err}
 		}
 	}
+	return fromWire(&resp)
+}
+
+// fromWire maps a decoded reply (decodeResponse's second half, shared with
+// the batch results reader, which decodes whole lines at once).
+func fromWire(resp *wireResponse) (*runtime.Response, error) {
 	if len(resp.Candidates) == 0 || resp.Candidates[0] == nil {
 		if pf := resp.PromptFeedback; pf != nil && pf.BlockReason != "" {
 			return nil, &runtime.Error{Class: runtime.ClassFatal, Message: "blocked: " + pf.BlockReason}

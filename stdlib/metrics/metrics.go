@@ -7,7 +7,7 @@
 // are written against them) and are listed in the README:
 //
 //	llmpipe_items_total{step,outcome}            outcome: ok, failed, skipped, resumed
-//	llmpipe_requests_total{model,outcome}        outcome: ok, rate_limit, transient, invalid_output, check_failed, fatal
+//	llmpipe_requests_total{model,outcome}        outcome: ok, rate_limit, transient, invalid_output, check_failed, fatal, max_tokens
 //	llmpipe_tokens_total{model,kind}             kind: input, output, cached, thinking
 //	llmpipe_cost_dollars_total{model}
 //	llmpipe_limit_utilization{model,axis}        axis: rpm, tpm, rpd (0–1, the quota window's use of the limit)
@@ -128,7 +128,9 @@ func (m *Run) OnEvent(e runtime.Event) {
 		m.mu.Unlock()
 	case runtime.EventAttemptFailed:
 		// Only a reply's verdict: a failed call was counted when it ended.
-		if e.Class != runtime.ClassInvalidOutput.String() && e.Class != runtime.ClassCheckFailed.String() {
+		switch e.Class {
+		case runtime.ClassInvalidOutput.String(), runtime.ClassCheckFailed.String(), runtime.ClassMaxTokens.String():
+		default:
 			return
 		}
 		if model, ok := m.judged(e); ok {

@@ -74,11 +74,11 @@ func (s *Store) AddBatchJob(ctx context.Context, j *runtime.BatchJob) error {
 	return nil
 }
 
-// SetBatchJobName records the service's name of a created job, committed
-// before it returns.
+// SetBatchJobName records the service's name of a created job (and the
+// state pending, unless one is known), committed before it returns.
 func (s *Store) SetBatchJobName(ctx context.Context, id int64, name string) error {
 	err := s.do(ctx, func(t *txn) error {
-		_, err := t.tx.Exec(`UPDATE batch_jobs SET name = ? WHERE id = ?`, name, id)
+		_, err := t.tx.Exec(`UPDATE batch_jobs SET name = ?, state = CASE WHEN state = '' THEN 'pending' ELSE state END WHERE id = ?`, name, id)
 		return err
 	})
 	if err != nil {

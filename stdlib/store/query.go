@@ -2,20 +2,21 @@ package store
 
 // The read-only query layer: what the web view (stdlib/web), `status` and
 // `show` ask of a store. Every query here runs on the read pool, so it is
-// safe beside a live run (WAL), and every item query is an index range
-// (the v4 indexes in schema.go): a page costs the same over a thousand
-// results as over a million.
+// safe beside a live run (WAL), and every item query is a range of an
+// index (schema v6 and v7) or of the primary key: a page costs about the
+// same over a thousand results as over a million.
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
 
 // failedCheckExpr is the name of the check (its field) that failed in a
-// failed result's last attempt. It must be written exactly as in the v4
+// failed result's last attempt. It must be written exactly as in the v6
 // index results_by_check for SQLite to use the index.
 const failedCheckExpr = `json_extract(failure, '$.errors[#-1].fields[0].field')`
 
@@ -127,6 +128,11 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) (*ItemPage, error) {
 	if len(page.Items) > q.PageSize {
 		page.Items, page.More = page.Items[:q.PageSize], true
 	}
+	// Count from the bare rows: selecting the page's columns would read
+	// each match's table row, where the index alone can answer.
+	if group == "" {
+		from = `SELECT 1` + from[strings.Index(from, " FROM "):]
+	}
 	countQ := `SELECT count(*) FROM (` + from + cond + group + ` LIMIT ?)`
 	err = s.r.QueryRowContext(ctx, countQ, append(args, MatchCap+1)...).Scan(&page.Matches)
 	if err != nil {
@@ -139,9 +145,12 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) (*ItemPage, error) {
 }
 
 // index names the index an item query must use. SQLite's planner, with no
-// statistics (serve opens read-only and cannot ANALYZE), prefers the
-// primary key for its order and would then scan every result of the step
-// to find a few failed ones; naming the index makes each filter a range.
+// statistics (serve opens read-only and cannot ANALYZE), would otherwise
+// walk the primary key for its order and read every result of the step to
+// find a few failed ones; naming the index makes each filter a range.
+// The indexes are partial (schema v7): they hold the failed results and
+// the escalated ones, the minority; a filter for the majority (ok, rung 0)
+// walks the primary key, where nearly every row matches.
 func (q ItemQuery) index() string {
 	if q.Step == "" {
 		return ""
@@ -149,12 +158,12 @@ func (q ItemQuery) index() string {
 	switch {
 	case q.Check != "":
 		return " INDEXED BY results_by_check"
-	case q.Outcome != "":
-		return " INDEXED BY results_by_outcome"
-	case q.Rung >= 0:
-		return " INDEXED BY results_by_rung"
+	case q.Outcome == OutcomeFailed:
+		return " INDEXED BY results_failed"
+	case q.Rung > 0:
+		return " INDEXED BY results_escalated"
 	}
-	return ""
+	return " NOT INDEXED"
 }
 
 // sql builds the query for q (normalized): a SELECT of ItemRow's columns,
@@ -179,6 +188,9 @@ func (q ItemQuery) sql() (from, group, order, cond string, args []any) {
 		}
 		if q.Rung >= 0 {
 			add("rung = ?", q.Rung)
+		}
+		if q.Rung > 0 {
+			add("rung > 0") // so the planner sees results_escalated's condition met
 		}
 		if q.Check != "" {
 			add(failedCheckExpr+" = ?", q.Check)
@@ -382,4 +394,16 @@ func (s *Store) Timeline(ctx context.Context, runID, afterID int64) ([]TimelineP
 		return nil, afterID, fmt.Errorf("reading timeline of run %d: %w", runID, corrupt(s.path, err))
 	}
 	return pts, last, nil
+}
+
+// LastAttempt returns when the newest journaled attempt was made (zero when
+// there is none): a reader beside a run tells a live run from one that
+// stopped without ending (a crash, kill -9) by it. It reads one row.
+func (s *Store) LastAttempt(ctx context.Context) (time.Time, error) {
+	var at sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT at FROM attempts ORDER BY id DESC LIMIT 1`).Scan(&at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("reading the last attempt: %w", corrupt(s.path, err))
+	}
+	return fromNanos(at), nil
 }

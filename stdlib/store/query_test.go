@@ -133,12 +133,14 @@ func TestItemsUseIndexes(t *testing.T) {
 		q     ItemQuery
 		index string
 	}{
-		{ItemQuery{Step: "s", Outcome: "failed", Rung: -1}, "results_by_outcome"},
-		{ItemQuery{Step: "s", Outcome: "ok", Rung: -1}, "results_by_outcome"},
-		{ItemQuery{Step: "s", Rung: 2}, "results_by_rung"},
+		{ItemQuery{Step: "s", Outcome: "failed", Rung: -1}, "results_failed"},
+		{ItemQuery{Step: "s", Outcome: "ok", Rung: -1}, "PRIMARY KEY"},
+		{ItemQuery{Step: "s", Rung: 2}, "results_escalated"},
+		{ItemQuery{Step: "s", Rung: 0}, "PRIMARY KEY"},
 		{ItemQuery{Step: "s", Check: "age", Rung: -1}, "results_by_check"},
 		{ItemQuery{Step: "s", Prefix: "ab", Rung: -1}, "PRIMARY KEY"},
-		{ItemQuery{Step: "s", Outcome: "failed", Prefix: "ab", Rung: 1, Fingerprint: "fp"}, "results_by_outcome"},
+		{ItemQuery{Step: "s", Outcome: "failed", Prefix: "ab", Rung: 1, Fingerprint: "fp"}, "results_failed"},
+		{ItemQuery{Step: "s", Outcome: "ok", Prefix: "ab", Rung: 1, Fingerprint: "fp"}, "results_escalated"},
 	} {
 		if err := tc.q.normalize(); err != nil {
 			t.Fatal(err)

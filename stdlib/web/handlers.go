@@ -191,8 +191,17 @@ func (s *Server) runsView(r *http.Request) (*RunsView, error) {
 	for _, run := range runs {
 		v.Runs = append(v.Runs, runView(run, now))
 	}
-	if len(v.Runs) > 0 && s.opts.RunID != nil && v.Runs[0].ID == s.opts.RunID() {
-		v.Runs[0].Running = v.Runs[0].Ended.IsZero()
+	// Only the newest run can still be going; an older one that never
+	// ended was stopped.
+	for i := range v.Runs {
+		if i > 0 && v.Runs[i].Running {
+			v.Runs[i].Running, v.Runs[i].Stalled = false, true
+		}
+	}
+	if len(v.Runs) > 0 {
+		if err := s.liveness(r.Context(), &v.Runs[0]); err != nil {
+			return nil, err
+		}
 	}
 	jobs, err := s.opts.Store.BatchJobs(r.Context())
 	if err != nil {

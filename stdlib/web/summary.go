@@ -40,7 +40,14 @@ type RunView struct {
 	Args     []string         `json:"args"`
 	Summary  *runtime.Summary `json:"summary,omitempty"`
 	Duration time.Duration    `json:"duration_ns,omitempty"`
+	// Stalled: the run never ended and has made no call for a while; it
+	// was most likely killed (serving a store, the view cannot tell).
+	Stalled bool `json:"stalled,omitempty"`
 }
+
+// stalledAfter is how long a run that has not ended may go without a call
+// before the view stops calling it running.
+const stalledAfter = 5 * time.Minute
 
 // Progress is the work done against the work known.
 type Progress struct {
@@ -218,10 +225,31 @@ func (s *Server) currentRun(ctx context.Context) (*RunView, error) {
 		return &RunView{ID: id, Running: true, Args: []string{}}, nil
 	}
 	rv := runView(runs[0], s.opts.Now())
-	if s.opts.Stats != nil {
-		rv.Running = runs[0].Ended.IsZero()
+	if err := s.liveness(ctx, &rv); err != nil {
+		return nil, err
 	}
 	return &rv, nil
+}
+
+// liveness decides whether the newest run, which has not ended, is still
+// going. Served by its own process it is. Serving a store, another
+// process's run is live while it journals attempts; one that stopped
+// without ending (killed, crashed) is not.
+func (s *Server) liveness(ctx context.Context, rv *RunView) error {
+	if !rv.Running || s.opts.Stats != nil {
+		return nil
+	}
+	last, err := s.opts.Store.LastAttempt(ctx)
+	if err != nil {
+		return err
+	}
+	if last.Before(rv.Started) {
+		last = rv.Started
+	}
+	if s.opts.Now().Sub(last) > stalledAfter {
+		rv.Running, rv.Stalled = false, true
+	}
+	return nil
 }
 
 func runView(r store.Run, now time.Time) RunView {

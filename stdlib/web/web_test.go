@@ -323,3 +323,46 @@ func TestRunsShowBatchJobs(t *testing.T) {
 		t.Errorf("runs page does not list the batch job")
 	}
 }
+
+// TestStalledRun: serving a store, a run that never ended is live while it
+// makes calls, and stalled (not running) once it has made none for minutes.
+func TestStalledRun(t *testing.T) {
+	p, s := fixture(t, 1)
+	ctx := context.Background()
+	w, err := store.Open(ctx, p.DefaultStorePath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	id, err := w.BeginRun(ctx, runtime.RunInfo{Pipeline: "main.llmp", Started: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.LogAttempt(ctx, &runtime.Attempt{RunID: id, Step: "greet", Item: "pz", Attempt: 1, Model: "m", Status: "ok", At: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		now     time.Time
+		running bool
+	}{{t0.Add(2 * time.Minute), true}, {t0.Add(10 * time.Minute), false}} {
+		srv, err := web.New(web.Options{Store: s, Program: p.Program, Pipeline: p.Name(), Now: func() time.Time { return tc.now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv.Handler())
+		var sum web.Summary
+		getJSON(t, ts, "/api/summary", &sum)
+		if sum.Run == nil || sum.Run.ID != id || sum.Run.Running != tc.running || sum.Live != tc.running || sum.Run.Stalled == tc.running {
+			t.Errorf("at +%s: run %+v live %v; want running %v", tc.now.Sub(t0), sum.Run, sum.Live, tc.running)
+		}
+		var runs web.RunsView
+		getJSON(t, ts, "/api/runs", &runs)
+		if len(runs.Runs) != 2 || runs.Runs[0].Running != tc.running || runs.Runs[1].Running {
+			t.Errorf("at +%s: runs %+v", tc.now.Sub(t0), runs.Runs)
+		}
+		ts.Close()
+	}
+}

@@ -32,6 +32,7 @@ func Scenarios() []Scenario {
 		{"S7", "daily quota", runS7},
 		{"S8", "scale and memory", runS8},
 		{"S10", "cache lifecycle", runS10},
+		{"S11", "Batch Mode results", runS11},
 	}
 }
 
@@ -42,7 +43,7 @@ func Run(ctx context.Context, e *Env, ids []string) ([]*Result, error) {
 	all := Scenarios()
 	for _, id := range ids {
 		if !slices.ContainsFunc(all, func(s Scenario) bool { return strings.EqualFold(s.ID, id) }) {
-			return nil, fmt.Errorf("unknown scenario %q (have S1–S8, S10; S9 is the root package's TestCrashResume)", id)
+			return nil, fmt.Errorf("unknown scenario %q (have S1–S8, S10, S11; S9 is the root package's TestCrashResume)", id)
 		}
 	}
 	if e.Scale <= 0 {
