@@ -2,16 +2,20 @@ package llmpipe_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/llmpipe/llmpipe"
 	"github.com/llmpipe/llmpipe/runtime"
 	"github.com/llmpipe/llmpipe/stdlib/gemini/sim"
+	"github.com/llmpipe/llmpipe/stdlib/store"
 )
 
 // TestMetaCostIsExact: every record's _meta.cost is dollars rounded to the
@@ -149,4 +153,63 @@ func metaCosts(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestSinkCostsAddUpAfterACrash: a run cancelled with calls in flight
+// (their replies paid and stored, their items unfinished), then resumed:
+// the sinks' _meta.cost add up to the store's SPENT (issue 17).
+func TestSinkCostsAddUpAfterACrash(t *testing.T) {
+	dir := copyPipelines(t)
+	path := filepath.Join(dir, "extract_people.llmp")
+	storePath := filepath.Join(t.TempDir(), "store.db")
+	cfg := sim.DefaultConfig()
+	cfg.Invalid = map[string]float64{"*": 0.3}
+	cfg.Latency = 20 * time.Millisecond
+	cfg.KeepLog = true
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	var done atomic.Int64
+	opts := llmpipe.RunOptions{StorePath: storePath, QuotaWindow: time.Second, Sim: true, SimConfig: &cfg}
+	opts.Observers = []runtime.Observer{runtime.ObserverFunc(func(e runtime.Event) {
+		if e.Kind == runtime.EventItemSucceeded && done.Add(1) >= 10 {
+			once.Do(cancel) // a hard stop with calls in flight
+		}
+	})}
+	r, err := load(t, path).Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := r.Wait(ctx)
+	if first == nil || first.Succeeded+first.Failed >= 30 {
+		t.Fatalf("the first run was not cut short: %+v", first)
+	}
+
+	opts = llmpipe.RunOptions{StorePath: storePath, QuotaWindow: time.Second}
+	if _, err, _ := simRun(t, load(t, path), cfg, opts); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	var sinks runtime.Money
+	for _, name := range []string{"people.jsonl", "people.failed.jsonl"} {
+		for _, l := range metaLines(t, filepath.Join(dir, "out", name)) {
+			sinks += l.Cost
+		}
+	}
+	st, err := store.Open(context.Background(), storePath, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	status, err := st.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spent float64
+	for _, s := range status.Steps {
+		spent += s.Spent
+	}
+	if d := sinks.Dollars() - spent; d > 1e-9 || d < -1e-9 {
+		t.Errorf("the sinks' _meta.cost add up to $%s, the store spent $%.9f", sinks, spent)
+	}
 }

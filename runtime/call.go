@@ -278,13 +278,26 @@ func (r *Runner) stored(ctx context.Context, it *itemRun, model *interp.Model, r
 		}
 		return nil, false, errAbandoned
 	}
-	if resp == nil || resp.FinishReason == FinishMaxTokens {
+	if resp == nil {
+		return nil, false, nil
+	}
+	if resp.FinishReason == FinishMaxTokens {
 		// A reply cut at its cap is not an answer: ask the model, with
-		// the cap of now.
+		// the cap of now. It was paid for, by this item in an earlier
+		// run: its cost stays with the item, once.
+		it.markAnswered(key)
+		it.rec.Usage = it.rec.Usage.Add(resp.Usage)
+		it.rec.Cost += r.cost(model.ID, resp.Usage)
 		return nil, false, nil
 	}
 	it.markAnswered(key)
 	r.stats.cacheHits.Add(1)
+	// The item carries what its reply cost when it was paid for (by an
+	// earlier run, perhaps one that crashed before the item finished), so
+	// the sinks' costs add up to what the store says was spent. The run
+	// spends nothing on it: the journal and the summary count 0.
+	it.rec.Usage = it.rec.Usage.Add(resp.Usage)
+	it.rec.Cost += r.cost(model.ID, resp.Usage)
 	r.journal(ctx, it, model, req, key, resp, nil, 0, 0, true)
 	return resp, true, nil
 }
