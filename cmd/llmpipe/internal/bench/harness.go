@@ -47,6 +47,7 @@ type runSpec struct {
 	Time     bool     // time every call (for added latency)
 	Skew     skew
 	Workers  int
+	Store    bool             // run with a store in Dir (default: --no-store)
 	Provider runtime.Provider // in-process provider: no simulator at all
 	Items    int64            // items in the sources, for "lost"
 	Expect   time.Duration    // expected duration, to bound the run
@@ -65,7 +66,10 @@ type runOut struct {
 	PeakRSS int64
 	BaseRSS int64
 	Written int64 // records in all sinks, ok and failed
-	RunErr  error // the run's own error (a finished run may report one)
+	// StoreBytes is the store's size on disk after the run (the database,
+	// its WAL and shared memory), 0 without a store.
+	StoreBytes int64
+	RunErr     error // the run's own error (a finished run may report one)
 }
 
 // execute runs spec and collects the figures' raw material.
@@ -116,7 +120,12 @@ func (e *Env) execute(ctx context.Context, spec runSpec) (*runOut, error) {
 	e.logf("  %s: running (%d items, expect ~%s)", spec.Label, spec.Items, spec.Expect.Round(time.Second))
 	out := &runOut{BaseRSS: resetPeakRSS()}
 	u0, t0 := readUsage(), time.Now()
-	run, err := p.Start(ctx, llmpipe.RunOptions{Provider: prov, QuotaWindow: e.Window, NoStore: true, Settings: runtime.Settings{Workers: spec.Workers}})
+	ropts := llmpipe.RunOptions{Provider: prov, QuotaWindow: e.Window, NoStore: true, Settings: runtime.Settings{Workers: spec.Workers}}
+	storePath := filepath.Join(spec.Dir, "store.db")
+	if spec.Store {
+		ropts.NoStore, ropts.StorePath = false, storePath
+	}
+	run, err := p.Start(ctx, ropts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: starting: %w", spec.Label, err)
 	}
@@ -147,6 +156,14 @@ func (e *Env) execute(ctx context.Context, spec runSpec) (*runOut, error) {
 		if spec.Log {
 			if out.Log, err = readLog(filepath.Join(spec.Dir, "sim.log.jsonl")); err != nil {
 				return nil, fmt.Errorf("%s: %w", spec.Label, err)
+			}
+		}
+	}
+	if spec.Store {
+		files, _ := filepath.Glob(storePath + "*")
+		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil {
+				out.StoreBytes += fi.Size()
 			}
 		}
 	}

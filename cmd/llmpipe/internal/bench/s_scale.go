@@ -16,14 +16,16 @@ func (instant) Generate(ctx context.Context, req *runtime.Request) (*runtime.Res
 	return &runtime.Response{Text: "ok", Usage: runtime.Usage{PromptTokens: 8, OutputTokens: 1}}, nil
 }
 
-// throughput runs n short items through an unlimited model.
-func (e *Env) throughput(ctx context.Context, label string, n, workers int, prov runtime.Provider) (*runOut, error) {
+// throughput runs n short items through an unlimited model, with a store
+// when store is set.
+func (e *Env) throughput(ctx context.Context, label string, n, workers int, store bool, prov runtime.Provider) (*runOut, error) {
 	out, err := e.runPlanWith(ctx, plan{
 		label:   label,
 		models:  []modelDecl{{Name: "m", ID: free}},
 		steps:   []stepDecl{{Name: "call", Items: "items.jsonl", Models: []string{"m"}}},
 		items:   map[string]itemSpec{"items.jsonl": {N: n, Tokens: 8, Prefix: "i"}},
 		workers: workers,
+		store:   store,
 		windows: float64(n) / 2000 / e.Window.Seconds(), // at 2,000 items/s at worst
 	}, prov)
 	if err != nil {
@@ -42,17 +44,31 @@ func perItem(d time.Duration, n int64) float64 {
 func runS1(ctx context.Context, e *Env, r *Result) error {
 	n := e.items(200_000)
 	r.Setup = fmt.Sprintf("%d items, zero-latency server, no limits, 64 workers; CPU and allocations are this process's (the client's) only", n)
-	o, err := e.throughput(ctx, "S1 http", n, 64, nil)
+	o, err := e.throughput(ctx, "S1 http", n, 64, false, nil)
 	if err != nil {
 		return err
 	}
+	noStore := o
 	rate := float64(o.Written) / o.Elapsed.Seconds()
 	r.add(Figure{Name: "end to end over loopback HTTP", Value: rate, Unit: "items/s", Excellent: AtLeast(15000), Acceptable: AtLeast(5000)})
 	r.add(Figure{Name: "client CPU per item (HTTP)", Value: perItem(o.CPU, o.Written), Unit: "µs", Excellent: AtMost(20)})
 	r.add(Figure{Name: "allocations per item (HTTP)", Value: math.Round(float64(o.Mallocs) / float64(max(o.Written, 1)))})
 	r.add(Figure{Name: "items lost (HTTP)", Value: lost(o, int64(n)), Excellent: AtMost(0), Acceptable: AtMost(0)})
 
-	o, err = e.throughput(ctx, "S1 in-process", n, 64, instant{})
+	// The same run with the store on: every call journalled and its reply
+	// cached, as a plain llmpipe run does.
+	o, err = e.throughput(ctx, "S1 http, store on", n, 64, true, nil)
+	if err != nil {
+		return err
+	}
+	rate = float64(o.Written) / o.Elapsed.Seconds()
+	r.add(Figure{Name: "end to end over loopback HTTP, store on", Value: rate, Unit: "items/s", Excellent: AtLeast(15000), Acceptable: AtLeast(10000)})
+	r.add(Figure{Name: "client CPU per item (HTTP, store on)", Value: perItem(o.CPU, o.Written), Unit: "µs"})
+	r.add(Figure{Name: "store CPU per item (store on − off)", Value: perItem(o.CPU-noStore.CPU, o.Written), Unit: "µs", Excellent: AtMost(30), Acceptable: AtMost(60)})
+	r.add(Figure{Name: "store size per item", Value: float64(o.StoreBytes) / float64(max(o.Written, 1)), Unit: "B", Excellent: AtMost(400)})
+	r.add(Figure{Name: "items lost (HTTP, store on)", Value: lost(o, int64(n)), Excellent: AtMost(0), Acceptable: AtMost(0)})
+
+	o, err = e.throughput(ctx, "S1 in-process", n, 64, false, instant{})
 	if err != nil {
 		return err
 	}
@@ -67,7 +83,7 @@ func runS1(ctx context.Context, e *Env, r *Result) error {
 func runS8(ctx context.Context, e *Env, r *Result) error {
 	n := e.items(1_000_000)
 	r.Setup = fmt.Sprintf("%d items streamed from a JSONL file, zero latency, no limits, workers auto", n)
-	o, err := e.throughput(ctx, "S8", n, 0, nil)
+	o, err := e.throughput(ctx, "S8", n, 0, false, nil)
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,7 @@ type plan struct {
 	timed   bool
 	skew    skew
 	workers int
+	store   bool    // run with a store (default: --no-store)
 	windows float64 // expected length in windows (bounds the run)
 }
 
@@ -117,7 +118,7 @@ func (e *Env) runPlanWith(ctx context.Context, p plan, prov runtime.Provider) (*
 	}
 	return e.execute(ctx, runSpec{
 		Label: p.label, Pipeline: src.String(), Dir: dir, SimArgs: p.simArgs,
-		Log: p.log, Time: p.timed, Skew: p.skew, Workers: p.workers, Items: total,
+		Log: p.log, Time: p.timed, Skew: p.skew, Workers: p.workers, Store: p.store, Items: total,
 		Expect: time.Duration(p.windows * float64(e.Window)), Provider: prov,
 	})
 }
