@@ -49,6 +49,7 @@ var kindTypes = map[valKind]string{
 	vString: "string", vInt: "integer", vNumber: "number", vDuration: "duration",
 	vMoney: "money ($)", vRef: "block name", vModels: "models", vExpr: "expression",
 	vBoolExpr: "bool expression", vTemplate: "template", vDurRange: "duration range", vText: "text",
+	vBool: "true or false",
 }
 
 func roleOf(k valKind) AttrRole {

@@ -64,6 +64,7 @@ func commands() []command {
 		{"sim", "run the Gemini simulator on a loopback port", cmdSim},
 		{"bench", "run the benchmark scenarios against the simulator", cmdBench},
 		{"lsp", "serve the Language Server Protocol to an editor", cmdLSP},
+		{"doc", "print the language reference (blocks, attributes, functions, names)", cmdDoc},
 		{"version", "print the version", cmdVersion},
 	}
 }
