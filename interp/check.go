@@ -57,7 +57,7 @@ type checker struct {
 	base  exprEnv // functions only; every environment starts from it
 	diags []*lang.Diagnostic
 
-	decls map[string]*decl // every named block, one namespace
+	decls map[string]*decl // every named block, one namespace (use marks decl.used)
 	order []*decl          // named blocks in source order
 
 	configBlock *lang.Block
@@ -69,6 +69,7 @@ type decl struct {
 	kind  string
 	block *lang.Block
 	name  string
+	used  bool // referred to by another block (unused ones are warned about)
 
 	schema *Schema
 	model  *Model
@@ -207,6 +208,7 @@ func (c *checker) run() {
 	}
 	c.lowerConfig()
 	c.checkProviders()
+	c.warnUnused()
 	c.checkTests()
 	if len(c.prog.Steps) == 0 && !c.hasStepDecl() && !c.hasErrors() {
 		c.warnf(lang.Range{File: c.f.Name, Start: lang.Pos{Line: 1, Col: 1}, End: lang.Pos{Line: 1, Col: 1}},

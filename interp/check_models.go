@@ -192,6 +192,9 @@ func (c *checker) modelList(l *lang.ListLit) ([]*Model, bool) {
 func (c *checker) modelRef(r *lang.RefLit, ladders bool) []*Model {
 	name := r.Dotted()
 	d := c.decls[name]
+	if d != nil {
+		d.used = true
+	}
 	if d == nil || len(r.Parts) != 1 {
 		var cands []string
 		for _, x := range c.order {

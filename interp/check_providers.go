@@ -35,6 +35,31 @@ func (c *checker) checkProviders() {
 	}
 }
 
+// warnUnused warns about schemas, models, ladders, caches and sources that
+// nothing refers to: usually a typo elsewhere, or a leftover. Steps are work
+// in themselves, and sinks and tests are used by running.
+//
+// Only a file without errors gets them: after an error, a block may look
+// unused only because the reference to it was the mistake.
+func (c *checker) warnUnused() {
+	if len(c.prog.Steps) == 0 {
+		return // "no steps" says it already
+	}
+	for _, d := range c.diags {
+		if d.Severity == lang.SeverityError {
+			return
+		}
+	}
+	for _, d := range c.order {
+		switch d.kind {
+		case kindSchema, kindModel, kindLadder, kindCache, kindSource:
+			if !d.used && d.block.Name != nil {
+				c.warnf(d.block.Name.Range, "remove it, or refer to it where it was meant to be used", "%s %q is never used", d.kind, d.name)
+			}
+		}
+	}
+}
+
 // attrRange is the range of a step attribute's value, or the step's own.
 func (c *checker) attrRange(s *Step, name string) lang.Range {
 	if d, ok := c.decls[s.Name]; ok && d.block.Body != nil {

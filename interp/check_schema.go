@@ -129,6 +129,9 @@ func (c *checker) namedType(id *lang.Ident) (*Type, bool) {
 		return nil, false
 	}
 	d, ok := c.decls[id.Name]
+	if ok {
+		d.used = true
+	}
 	if !ok {
 		var cands []string
 		cands = append(cands, scalarTypes...)

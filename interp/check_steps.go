@@ -129,6 +129,9 @@ func (c *checker) resolveStep(d *decl) {
 func (c *checker) lookup(r *lang.RefLit, what, kind string) *decl {
 	name := r.Dotted()
 	x := c.decls[name]
+	if x != nil {
+		x.used = true
+	}
 	if x == nil {
 		c.errorf(r.Range, didYouMean(name, c.namesOf(kind), ""), "unknown %s %q", what, name)
 		return nil
@@ -151,6 +154,9 @@ func (c *checker) stepFrom(sd *stepDecl, a *lang.Attribute) {
 	}
 	name := r.Dotted()
 	x := c.decls[name]
+	if x != nil {
+		x.used = true
+	}
 	if x == nil {
 		c.errorf(r.Range, didYouMean(name, c.namesOf(kindSource, kindStep), "from names a source or a step"), "unknown source or step %q", name)
 		return

@@ -226,9 +226,17 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(`form.filters`),
 		chromedp.SetValue(`select[name=outcome]`, "failed"),
 		chromedp.Click(`form.filters button[type=submit]`),
-		chromedp.WaitVisible(`#items tbody tr.failed`),
 	); err != nil {
 		t.Fatalf("filtering to failed items: %v", err)
+	}
+	// The unfiltered page has failed rows too: wait until the browser is on
+	// the filtered page before reading its rows.
+	waitFor(t, 30*time.Second, "the filtered page", func() bool {
+		ready, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.search.includes('outcome=failed') && document.readyState === 'complete'`))
+		return err == nil && ready
+	})
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#items tbody tr.failed`)); err != nil {
+		t.Fatalf("waiting for the failed rows: %v", err)
 	}
 	outcomes, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#items tbody tr')).map(r => r.className)`))
 	if err != nil {
