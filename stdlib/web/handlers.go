@@ -284,15 +284,23 @@ type ItemsView struct {
 	Next   string
 }
 
-func (s *Server) pageItems(w http.ResponseWriter, r *http.Request) {
+// items answers the filter in r's query string; on a bad filter it has
+// already answered 400 and ok is false. The page and the API share it.
+func (s *Server) items(w http.ResponseWriter, r *http.Request) (q store.ItemQuery, pg *store.ItemPage, ok bool) {
 	q, err := s.itemQuery(r)
-	if err != nil {
-		fail(w, r, http.StatusBadRequest, err)
-		return
+	if err == nil {
+		pg, err = s.opts.Store.Items(r.Context(), q)
 	}
-	pg, err := s.opts.Store.Items(r.Context(), q)
 	if err != nil {
 		fail(w, r, http.StatusBadRequest, err)
+		return q, nil, false
+	}
+	return q, pg, true
+}
+
+func (s *Server) pageItems(w http.ResponseWriter, r *http.Request) {
+	q, pg, ok := s.items(w, r)
+	if !ok {
 		return
 	}
 	v := ItemsView{Query: q, Page: pg}
@@ -326,14 +334,8 @@ func (s *Server) pageItems(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiItems(w http.ResponseWriter, r *http.Request) {
-	q, err := s.itemQuery(r)
-	if err != nil {
-		fail(w, r, http.StatusBadRequest, err)
-		return
-	}
-	pg, err := s.opts.Store.Items(r.Context(), q)
-	if err != nil {
-		fail(w, r, http.StatusBadRequest, err)
+	_, pg, ok := s.items(w, r)
+	if !ok {
 		return
 	}
 	pg.Page++ // 1-based in the API, as in the page parameter
