@@ -464,7 +464,7 @@ func (b *batchStage) enqueue(ctx context.Context, it *itemRun) {
 		return
 	}
 	key := RequestKey(req)
-	if r.opts.Store != nil && !r.opts.NoCache && !it.fresh && !it.answered[key] {
+	if r.opts.Store != nil && !r.opts.NoCache && !it.fresh && !it.wasAnswered(key) {
 		if resp, err := r.opts.Store.CachedResponse(ctx, key); err == nil && resp != nil {
 			b.online(ctx, it) // answered from the store for free
 			return

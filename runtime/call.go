@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
@@ -33,7 +34,12 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 		if err != nil {
 			return nil, false, err
 		}
-		key := RequestKey(req)
+		// The response cache's key: without a store nothing reads it, and
+		// hashing the request is a string per call.
+		var key string
+		if r.opts.Store != nil {
+			key = RequestKey(req)
+		}
 		it.lastCap = req.MaxOutputTokens
 		if resp, hit, err := r.stored(ctx, it, model, req, key); hit || err != nil {
 			return resp, hit, err
@@ -96,14 +102,12 @@ func (r *Runner) callOnce(ctx context.Context, it *itemRun, model *interp.Model)
 			}
 			r.emit(ev)
 		}
-		if callErr == nil {
+		if callErr == nil && r.opts.Store != nil {
 			it.markAnswered(key)
-			if r.opts.Store != nil {
-				// First, and even while the run is being cancelled: a reply
-				// that was paid for is answered from the store next time.
-				if err := r.opts.Store.PutResponse(context.WithoutCancel(ctx), key, resp); err != nil {
-					r.fail(err)
-				}
+			// First, and even while the run is being cancelled: a reply
+			// that was paid for is answered from the store next time.
+			if err := r.opts.Store.PutResponse(context.WithoutCancel(ctx), key, resp); err != nil {
+				r.fail(err)
 			}
 		}
 		if cancelled {
@@ -258,17 +262,22 @@ func (r *Runner) account(it *itemRun, model *interp.Model, resp *Response, callE
 
 // markAnswered records that the item got a reply for key.
 func (it *itemRun) markAnswered(key string) {
-	if it.answered == nil {
-		it.answered = make(map[string]bool, 4)
+	if !it.wasAnswered(key) {
+		it.answered = append(it.answered, key)
 	}
-	it.answered[key] = true
+}
+
+// wasAnswered reports whether the item already got a reply for key. An
+// item asks a handful of requests at most: a slice beats a map.
+func (it *itemRun) wasAnswered(key string) bool {
+	return slices.Contains(it.answered, key)
 }
 
 // stored answers req from the response cache, if the run may use it and
 // the item has not already been given this reply.
 func (r *Runner) stored(ctx context.Context, it *itemRun, model *interp.Model, req *Request, key string) (*Response, bool, error) {
 	st := r.opts.Store
-	if st == nil || r.opts.NoCache || it.fresh || it.answered[key] {
+	if st == nil || r.opts.NoCache || it.fresh || it.wasAnswered(key) {
 		return nil, false, nil
 	}
 	resp, err := st.CachedResponse(ctx, key)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/llmpipe/llmpipe/interp"
@@ -34,10 +35,11 @@ type itemRun struct {
 	errs     []AttemptError
 	last     string // last raw reply
 	input    string // inputHash of the record, when there is a store
-	// answered holds the request keys this item already got a reply for:
+	// answered holds the request keys this item already got a reply for
+	// (kept only with a store, the one thing that could replay them):
 	// asking the same again (same failures, same feedback) must reach the
 	// model, not replay the reply that just failed.
-	answered map[string]bool
+	answered []string
 	// fresh skips the response cache for the whole item (--retry-failed).
 	fresh bool
 	// started: the item got past resume and counts as in flight.
@@ -69,6 +71,7 @@ func (r *Runner) process(ctx context.Context, st *stage, rec *Record) bool {
 	if it.started {
 		r.stats.inFlight.Add(-1)
 	}
+	putEnv(it.env) // nothing holds it now: expressions and templates keep no reference
 	return ok
 }
 
@@ -141,6 +144,7 @@ func (r *Runner) prepare(ctx context.Context, st *stage, rec *Record, it *itemRu
 
 	it.step, it.rec = step, rec
 	env := recordEnv(rec)
+	it.env = env
 	if step.Where != nil {
 		keep, err := step.Where.EvalBool(env)
 		if err != nil {
@@ -174,7 +178,7 @@ func (r *Runner) prepare(ctx context.Context, st *stage, rec *Record, it *itemRu
 	it.started = true
 	r.emit(Event{Kind: EventItemStarted, Step: step.Name, Item: rec.ID, Plan: p.version})
 
-	it.env, it.fresh = env, resumed == resumeRetry
+	it.fresh = resumed == resumeRetry
 	var err error
 	if it.prompt, err = step.Prompt.Render(env); err != nil {
 		return failedEnd(ClassFatal, "prompt: "+err.Error()), false
@@ -187,15 +191,29 @@ func (r *Runner) prepare(ctx context.Context, st *stage, rec *Record, it *itemRu
 	return end{}, true
 }
 
-// recordEnv is what expressions and templates see for a record.
+// recordEnv is what expressions and templates see for a record. The map
+// comes from envPool: process gives it back with putEnv once the item is
+// done, which saves a map (three allocations) per item; a caller that does
+// not simply leaves it to the collector.
 func recordEnv(rec *Record) map[string]any {
-	env := make(map[string]any, len(rec.Outputs)+8)
+	env := envPool.Get().(map[string]any)
 	env[interp.VarID] = rec.ID
 	env[interp.VarItem] = rec.Item
 	for k, v := range rec.Outputs {
 		env[k] = v
 	}
 	return env
+}
+
+var envPool = sync.Pool{New: func() any { return make(map[string]any, 8) }}
+
+// putEnv empties env and returns it to envPool; nil is ignored.
+func putEnv(env map[string]any) {
+	if env == nil {
+		return
+	}
+	clear(env)
+	envPool.Put(env)
 }
 
 // attempts is the item state machine: call, parse, check; retry, climb or

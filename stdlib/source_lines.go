@@ -48,15 +48,8 @@ func (s *lineSource) Next(ctx context.Context) (*runtime.Item, error) {
 	}
 	for {
 		b, err := s.lr.next()
-		var long *lineTooLongError
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil, io.EOF
-		case errors.As(err, &long):
-			s.index++
-			return &runtime.Item{Index: s.index, Line: s.lr.line, Err: fmt.Errorf("line %d: %w", s.lr.line, err)}, nil
-		case err != nil:
-			return nil, nextErr(s.src, err)
+		if err != nil {
+			return s.failed(err)
 		}
 		if isBlank(b) {
 			continue
@@ -72,6 +65,22 @@ func (s *lineSource) Next(ctx context.Context) (*runtime.Item, error) {
 		}
 		return it, nil
 	}
+}
+
+// failed is Next for a line the reader could not give: the end, a line
+// too long (an item with Err set) or a read error. It is apart from Next
+// because errors.As's target escapes: declared in Next, it cost an
+// allocation for every line.
+func (s *lineSource) failed(err error) (*runtime.Item, error) {
+	var long *lineTooLongError
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, io.EOF
+	case errors.As(err, &long):
+		s.index++
+		return &runtime.Item{Index: s.index, Line: s.lr.line, Err: fmt.Errorf("line %d: %w", s.lr.line, err)}, nil
+	}
+	return nil, nextErr(s.src, err)
 }
 
 // replacementChar stands in for bytes that are not UTF-8 (an item with
