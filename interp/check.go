@@ -62,6 +62,9 @@ type checker struct {
 
 	configBlock *lang.Block
 	plain       map[string]*Model // models written as plain ids, by id
+	// badItem holds the sources whose schema attribute did not resolve:
+	// their item is anything, so its fields raise no second error.
+	badItem map[*Source]bool
 }
 
 // decl is one named top-level block and what it lowered to.
@@ -99,6 +102,8 @@ func newChecker(f *lang.File, opts *Options) *checker {
 		fctx:  &FuncContext{Dir: dir},
 		decls: map[string]*decl{},
 		plain: map[string]*Model{},
+
+		badItem: map[*Source]bool{},
 	}
 	c.base = exprEnv{vars: types.Map{}, memo: map[memoKey]memoEntry{}}
 	c.base.warn = func(d *lang.Diagnostic) { c.diags = append(c.diags, d) }

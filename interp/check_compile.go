@@ -41,7 +41,7 @@ func (c *checker) compileStep(d *decl) {
 	if sd.from != nil {
 		st.FromStep = sd.from.step.step
 	}
-	env := c.base.with(VarID, types.String).with(VarItem, types.Map{types.Extra: types.Any})
+	env := c.itemIn(c.base.with(VarID, types.String), rootSource(d))
 	for x := sd.from; x != nil; x = x.step.from {
 		env = x.step.outputIn(env, x.name)
 	}
@@ -74,6 +74,17 @@ func (c *checker) compileStep(d *decl) {
 			}
 		}
 	}
+}
+
+// rootSource is the source a step's items come from, through the steps it
+// reads from; nil when a from along the way did not resolve.
+func rootSource(d *decl) *Source {
+	for ; d != nil; d = d.step.from {
+		if d.step.step.FromSource != nil {
+			return d.step.step.FromSource
+		}
+	}
+	return nil
 }
 
 // outputIn adds the step's output to env under name: typed by its schema,

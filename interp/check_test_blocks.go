@@ -2,8 +2,13 @@ package interp
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 
 	"github.com/expr-lang/expr/types"
 	"github.com/llmpipe/llmpipe/lang"
@@ -120,7 +125,11 @@ func (c *checker) lowerTest(d *decl) *Test {
 
 	// item = {…}
 	if a := attrs[testItem]; a != nil {
-		if m, good := c.constMap(a); good {
+		m, good := c.constMap(a)
+		if src := rootSource(x); good && src != nil && src.Item != nil {
+			m, good = c.fitTestItem(a, m, src)
+		}
+		if good {
 			t.Item = m
 		} else {
 			ok = false
@@ -200,8 +209,9 @@ func (c *checker) lowerTest(d *decl) *Test {
 // testEnv is what a test's expectations see.
 func (c *checker) testEnv(x *decl, ups []*decl) exprEnv {
 	st := x.step.step
-	env := c.base.with(VarID, types.String).with(VarItem, types.Map{types.Extra: types.Any})
-	record := types.Map{VarID: types.String, VarItem: types.Map{types.Extra: types.Any}}
+	src := rootSource(x)
+	env := c.itemIn(c.base.with(VarID, types.String), src)
+	record := types.Map{VarID: types.String, VarItem: c.itemType(src)}
 	for _, u := range ups {
 		env = u.step.outputIn(env, u.name)
 		record[u.name] = stepType(u.step.step)
@@ -281,6 +291,110 @@ func (c *checker) constMap(a *lang.Attribute) (map[string]any, bool) {
 		return nil, false
 	}
 	return m, true
+}
+
+// fitTestItem holds a test's item to the type of its step's items, which
+// the source's schema or csv header gives: a key that is no field is an
+// error in the words of item.nmae in an expression, and the fields must fit
+// as the source would make them fit (a missing column, an age that is not
+// an integer). It returns the item as the source would give it.
+func (c *checker) fitTestItem(a *lang.Attribute, m map[string]any, src *Source) (map[string]any, bool) {
+	s := attrSite(a.Value)
+	pairs := mapPairs(s)
+	fields := fieldNames(exprType(src.Item))
+	var unknown []string
+	for k := range m {
+		if !contains(fields, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Slice(unknown, func(i, j int) bool {
+		pi, pj := pairs[unknown[i]], pairs[unknown[j]]
+		if pi.key.Start.Offset != pj.key.Start.Offset {
+			return pi.key.Start.Offset < pj.key.Start.Offset
+		}
+		return unknown[i] < unknown[j]
+	})
+	for _, k := range unknown {
+		rng := a.Value.Range
+		if p, found := pairs[k]; found {
+			rng = p.key
+		}
+		c.errorf(rng, fieldHelp(VarItem, k, fields), "%s", noField(VarItem, k))
+	}
+	if len(unknown) > 0 {
+		return nil, false
+	}
+	out, err := fitItem(src.Item, m)
+	if err == nil {
+		return out, true
+	}
+	var fe *FitError
+	if !errors.As(err, &fe) {
+		c.errorf(a.Value.Range, "", "%v", err)
+		return nil, false
+	}
+	var what string
+	if src.Schema != nil {
+		what = fmt.Sprintf("schema %q", src.Schema.Name)
+	} else {
+		what = fmt.Sprintf("the header of %q", c.relPath(src.Path))
+	}
+	rng, help := a.Value.Range, ""
+	if p, found := pairs[fe.Field]; found {
+		rng = p.value
+	}
+	if fe.Missing {
+		help = fmt.Sprintf("add %s: … to the item", fe.Field)
+	}
+	c.errorf(rng, help, "item does not fit %s: %s", what, fe.Message)
+	return nil, false
+}
+
+// pairRange is where one key of a map literal and its value are.
+type pairRange struct{ key, value lang.Range }
+
+// mapPairs finds the keys of a map literal and their values in the file.
+// A value that is not a plain literal is placed at its key: expr locates
+// composite nodes by their operator, not their extent.
+func mapPairs(s site) map[string]pairRange {
+	tree, err := parser.Parse(s.src)
+	if err != nil {
+		return nil
+	}
+	mn, isMap := tree.Node.(*ast.MapNode)
+	if !isMap {
+		return nil
+	}
+	out := map[string]pairRange{}
+	for _, n := range mn.Pairs {
+		p, isPair := n.(*ast.PairNode)
+		if !isPair {
+			continue
+		}
+		k, isStr := p.Key.(*ast.StringNode)
+		if !isStr {
+			continue
+		}
+		kl := k.Location()
+		pr := pairRange{key: s.runeRange(kl.From, kl.To)}
+		pr.value = pr.key
+		switch p.Value.(type) {
+		case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode:
+			vl := p.Value.Location()
+			pr.value = s.runeRange(vl.From, vl.To)
+		}
+		out[k.Value] = pr
+	}
+	return out
+}
+
+// relPath is a path as the user would write it: relative to the pipeline.
+func (c *checker) relPath(p string) string {
+	if r, err := filepath.Rel(c.prog.Dir, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
 }
 
 // upstreamValue reads what an earlier step gave, typed as that step's

@@ -23,6 +23,16 @@ func (p *Program) Dump() string {
 	}
 	for _, s := range p.Sources {
 		fmt.Fprintf(&b, "source %s %s %q", s.Name, s.Kind, rel(s.Path))
+		switch {
+		case s.Schema != nil:
+			fmt.Fprintf(&b, " schema=%s", s.Schema.Name)
+		case s.Item != nil:
+			names := make([]string, len(s.Item.Fields))
+			for i, f := range s.Item.Fields {
+				names[i] = f.Name
+			}
+			fmt.Fprintf(&b, " header=[%s]", strings.Join(names, ", "))
+		}
 		if s.ID != nil {
 			fmt.Fprintf(&b, " id=(%s)", s.ID.canon)
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -436,19 +438,15 @@ func suggestIn(env exprEnv, s site, from, to int) string {
 		if len(path) == 1 && path[0] == VarOutput && t == types.String {
 			return "this step has no output schema, so output is its reply text; add output = SCHEMA for JSON fields"
 		}
-		cands = fieldNames(t)
-	} else {
-		for k := range env.vars {
-			cands = append(cands, k)
-		}
-		cands = append(cands, env.names...)
-		cands = append(cands, exprBuiltins...)
+		return fieldHelp(strings.Join(path, "."), word, fieldNames(t))
 	}
+	for k := range env.vars {
+		cands = append(cands, k)
+	}
+	cands = append(cands, env.names...)
+	cands = append(cands, exprBuiltins...)
 	if best := nearest(word, cands); best != "" {
 		return fmt.Sprintf("did you mean %q?", best)
-	}
-	if from > 0 && runes[from-1] == '.' {
-		return ""
 	}
 	if env.unknown != nil {
 		if h := env.unknown(word); h != "" {
@@ -491,7 +489,7 @@ func unknownName(env exprEnv, s site, from, to int) string {
 			}
 		}
 		if fields := fieldNames(t); len(fields) > 0 && !contains(fields, word) && !hasExtra(t) {
-			return fmt.Sprintf("%s has no field %q", path, word)
+			return noField(path, word)
 		}
 		return ""
 	}
@@ -499,6 +497,27 @@ func unknownName(env exprEnv, s site, from, to int) string {
 		return ""
 	}
 	return fmt.Sprintf("unknown name %q", word)
+}
+
+// noField is the one wording of a field a typed value does not have, for
+// expressions (output.agee, item.nmae) and for values written out (a
+// test's item = {nmae: …}); its help is didYouMean over the fields.
+func noField(path, word string) string {
+	return fmt.Sprintf("%s has no field %q", path, word)
+}
+
+// fieldHelp is the help for a field that path does not have: the nearest
+// field, or else the fields it has.
+func fieldHelp(path, word string, fields []string) string {
+	if best := nearest(word, fields); best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	if len(fields) == 0 {
+		return ""
+	}
+	fields = slices.Clone(fields)
+	sort.Strings(fields)
+	return "fields of " + path + ": " + strings.Join(fields, ", ")
 }
 
 func hasExtra(t types.Type) bool {

@@ -48,6 +48,12 @@ func (s *Step) fingerprint() string {
 	case s.FromSource != nil:
 		src := s.FromSource
 		field(h, "from-source", src.Name, src.Kind, exprCanon(src.ID), exprCanon(src.Where), strconv.Itoa(src.Limit))
+		if src.Schema != nil {
+			// Which items fail, and how their numbers read, follow the
+			// schema; a source without one hashes as it always did.
+			b, _ := json.Marshal(src.Schema.GeminiSchema())
+			field(h, "source-schema", string(b))
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

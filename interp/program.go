@@ -36,6 +36,13 @@ type Source struct {
 	ID    *Expr // nil: the item's 1-based position in the source
 	Where *Expr // nil: every item; env: item
 	Limit int   // 0: no limit
+	// Schema, when set (jsonl and json only), is the schema every item
+	// must fit: the source fails an item that does not (Schema.FitItem).
+	Schema *Schema
+	// Item is the type of an item, when the checker knows it: Schema's
+	// type, or for csv one string field per column of the header it read.
+	// nil: the item is an untyped map.
+	Item *Type
 }
 
 // Schema is a named structured output.

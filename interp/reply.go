@@ -265,7 +265,8 @@ func conform(t *Type, v any, path string) (any, string) {
 		}
 		return nil, fmt.Sprintf("%smust be true or false, but got %s", where, describeJSON(v))
 	case KindInt:
-		if n, ok := v.(json.Number); ok {
+		switch n := v.(type) {
+		case json.Number:
 			if i, err := n.Int64(); err == nil {
 				return int(i), ""
 			}
@@ -273,13 +274,24 @@ func conform(t *Type, v any, path string) (any, string) {
 			if f, err := n.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 				return int(f), ""
 			}
+		case int: // numbers a source or a literal decoded already
+			return n, ""
+		case float64:
+			if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
+				return int(n), ""
+			}
 		}
 		return nil, fmt.Sprintf("%smust be an integer, but got %s", where, describeJSON(v))
 	case KindFloat:
-		if n, ok := v.(json.Number); ok {
+		switch n := v.(type) {
+		case json.Number:
 			if f, err := n.Float64(); err == nil {
 				return f, ""
 			}
+		case int:
+			return float64(n), ""
+		case float64:
+			return n, ""
 		}
 		return nil, fmt.Sprintf("%smust be a number, but got %s", where, describeJSON(v))
 	case KindList:

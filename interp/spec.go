@@ -76,7 +76,8 @@ const (
 var specs = map[string]*blockSpec{
 	// A source names exactly one kind (kinds.go), by the attribute that
 	// holds its path.
-	kindSource: {Kind: kindSource, Named: true, Doc: "where items come from", Attrs: append(kindAttrSpecs(sourceKindSpecs),
+	kindSource: {Kind: kindSource, Named: true, Doc: "where items come from", Attrs: append(append(kindAttrSpecs(sourceKindSpecs),
+		kindOnlyAttrSpecs(sourceKindAttrs, sourceKindSpecs)...),
 		attrSpec{Name: "id", Kind: vExpr, Default: "the item's position", Doc: "the item's id; sees item"},
 		attrSpec{Name: "where", Kind: vBoolExpr, Doc: "keep only items for which this is true; sees item"},
 		attrSpec{Name: "limit", Kind: vInt, Default: "0 (no limit)", Doc: "read at most this many items"},

@@ -46,32 +46,12 @@ func openCSV(src *interp.Source) (*csvSource, error) {
 		}
 		return nil, fmt.Errorf("%s: reading the header row: %w", src.Path, err)
 	}
-	header, err = checkHeader(header)
+	header, err = interp.HeaderNames(header) // the rule the checker types item by
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", src.Path, err)
 	}
 	return &csvSource{src: src, f: f, r: r, header: header}, nil
-}
-
-// checkHeader returns the field names of a header row, trimmed of spaces
-// ("name, age" is common), and rejects empty and duplicate names: either
-// would silently lose a column.
-func checkHeader(row []string) ([]string, error) {
-	names := make([]string, len(row))
-	seen := make(map[string]int, len(row))
-	for i, h := range row {
-		h = strings.TrimSpace(h)
-		if h == "" {
-			return nil, fmt.Errorf("header column %d has no name", i+1)
-		}
-		if j, dup := seen[h]; dup {
-			return nil, fmt.Errorf("header names %q twice (columns %d and %d)", h, j+1, i+1)
-		}
-		seen[h] = i
-		names[i] = h
-	}
-	return names, nil
 }
 
 // Next returns the next record. A row with a different number of fields than

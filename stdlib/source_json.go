@@ -102,7 +102,9 @@ func (s *jsonSource) Next(ctx context.Context) (*runtime.Item, error) {
 		return nil, nextErr(s.src, s.syntaxErr(err))
 	}
 	if m, ok := v.(map[string]any); ok {
-		it.Data = normalize(m).(map[string]any)
+		if it.Data, it.Err = fitSchema(s.src, normalize(m).(map[string]any)); it.Err != nil {
+			it.Err = fmt.Errorf("line %d: element %d: %w", line, s.index, it.Err)
+		}
 	} else {
 		it.Err = fmt.Errorf("line %d: element %d: expected a JSON object, got %s", line, s.index, jsonKind(v))
 	}

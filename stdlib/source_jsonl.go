@@ -10,7 +10,27 @@ import (
 
 // openJSONL reads one JSON object per line.
 func openJSONL(src *interp.Source) (*lineSource, error) {
-	return openLineSource(src, func(b []byte, _ int) (map[string]any, error) { return decodeObject(b) })
+	return openLineSource(src, func(b []byte, _ int) (map[string]any, error) {
+		m, err := decodeObject(b)
+		if err != nil {
+			return nil, err
+		}
+		return fitSchema(src, m)
+	})
+}
+
+// fitSchema fits an item to its source's schema, if it has one. An item
+// that does not fit comes back whole beside the error, so that the failed
+// record shows what was read.
+func fitSchema(src *interp.Source, m map[string]any) (map[string]any, error) {
+	if src.Schema == nil {
+		return m, nil
+	}
+	out, err := src.Schema.FitItem(m)
+	if err != nil {
+		return m, err
+	}
+	return out, nil
 }
 
 // decodeObject decodes b as exactly one JSON object with normalised numbers.

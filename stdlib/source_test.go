@@ -379,3 +379,71 @@ func (zeros) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// personIn is the schema of the schema-source tests: {name string, age
+// int, score float?, tags [string]?}.
+var personIn = &interp.Schema{Name: "PersonIn", Type: &interp.Type{Kind: interp.KindObject, Fields: []*interp.Field{
+	{Name: "name", Type: &interp.Type{Kind: interp.KindString}},
+	{Name: "age", Type: &interp.Type{Kind: interp.KindInt}},
+	{Name: "score", Type: &interp.Type{Kind: interp.KindFloat}, Optional: true},
+	{Name: "tags", Type: &interp.Type{Kind: interp.KindList, Elem: &interp.Type{Kind: interp.KindString}}, Optional: true},
+}}}
+
+// TestSourceSchema: with schema = NAME, an item that does not fit is a
+// failed item naming the field, and the source goes on; numbers read as
+// the schema's types (30.0 is an int, 2 a float); keys the schema does not
+// declare are kept; absent optional fields are nil.
+func TestSourceSchema(t *testing.T) {
+	jsonl := `{"name":"Ann","age":34,"extra":"kept"}` + "\n" +
+		`{"name":"Bob","age":"old"}` + "\n" +
+		`{"name":"Cy","age":30.0,"score":2,"tags":["a"]}` + "\n" +
+		`{"age":5}` + "\n" +
+		`{"name":"Di","age":3.5}` + "\n" +
+		`{"name":"Ed","age":1,"tags":[1]}` + "\n" +
+		`{"name":null,"age":1}` + "\n" +
+		`not json` + "\n"
+	wantJSONL := `1:1 {"age":34,"extra":"kept","name":"Ann","score":null,"tags":null}
+2:2 error: line 2: the item does not fit schema "PersonIn": field "age" must be an integer, but got the string "old"
+3:3 {"age":30,"name":"Cy","score":2,"tags":["a"]}
+4:4 error: line 4: the item does not fit schema "PersonIn": field "name" is missing
+5:5 error: line 5: the item does not fit schema "PersonIn": field "age" must be an integer, but got 3.5
+6:6 error: line 6: the item does not fit schema "PersonIn": field "tags", item 1 must be a string, but got 1
+7:7 error: line 7: the item does not fit schema "PersonIn": field "name" must not be null
+8:8 error: line 8: invalid JSON: invalid character 'o' in literal null at column 2
+`
+	json := "[\n" + `{"name":"Ann","age":34},` + "\n" + `{"name":"Bob","age":"old"},` + "\n" + `{"name":"Cy","age":30.0}` + "\n]\n"
+	wantJSON := `1:2 {"age":34,"name":"Ann","score":null,"tags":null}
+2:3 error: line 3: element 2: the item does not fit schema "PersonIn": field "age" must be an integer, but got the string "old"
+3:4 {"age":30,"name":"Cy","score":null,"tags":null}
+`
+	for _, tc := range []struct{ kind, content, want string }{
+		{"jsonl", jsonl, wantJSONL},
+		{"json", json, wantJSON},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			p := writeFile(t, t.TempDir(), "in."+tc.kind, tc.content)
+			s, err := OpenSource(context.Background(), &interp.Source{Name: "in", Kind: tc.kind, Path: p, Schema: personIn, Item: personIn.Type})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := dump(t, s); got != tc.want {
+				t.Errorf("items:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+
+	// The typed values are the schema's Go types, as expressions expect.
+	p := writeFile(t, t.TempDir(), "in.jsonl", `{"name":"Cy","age":30.0,"score":2}`+"\n")
+	s, err := OpenSource(context.Background(), &interp.Source{Name: "in", Kind: "jsonl", Path: p, Schema: personIn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	it, err := s.Next(context.Background())
+	if err != nil || it.Err != nil {
+		t.Fatal(err, it.Err)
+	}
+	if it.Data["age"] != 30 || it.Data["score"] != 2.0 {
+		t.Errorf("age = %#v, score = %#v; want int 30 and float64 2", it.Data["age"], it.Data["score"])
+	}
+}

@@ -143,7 +143,10 @@ func writeLanguageDoc(w io.Writer) {
 
 func ioKinds(w io.Writer, kinds []interp.IOKind) {
 	for _, k := range kinds {
-		fmt.Fprintf(w, "- `%s`: %s", k.Name, k.Summary)
+		fmt.Fprintf(w, "- `%s`: %s.", k.Name, k.Summary)
+		if k.Doc != "" {
+			fmt.Fprintf(w, " %s", k.Doc)
+		}
 		if k.Example != "" {
 			fmt.Fprintf(w, " Example: `%s`.", k.Example)
 		}
