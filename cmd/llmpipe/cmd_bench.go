@@ -26,7 +26,7 @@ client's. The first and last quota window of a run are left out of the
 rates. --window compresses the quota minute for both sides and scales the
 simulated latency (median 800 ms × window/60s, σ 0.5) with it, so the
 ratios do not depend on it. Client CPU (getrusage), allocations and peak
-RSS (VmHWM, reset before each scenario) are this process's alone.
+RSS (VmHWM, reset before each run) are this process's alone.
 S9 (crash and resume) is the root package's TestCrashResume.
 
 A full run takes about 15 minutes at the default window; --scale 0.2 gives

@@ -82,16 +82,36 @@ func runS1(ctx context.Context, e *Env, r *Result) error {
 
 func runS8(ctx context.Context, e *Env, r *Result) error {
 	n := e.items(1_000_000)
-	r.Setup = fmt.Sprintf("%d items streamed from a JSONL file, zero latency, no limits, workers auto", n)
-	o, err := e.throughput(ctx, "S8", n, 0, false, nil)
+	r.Setup = fmt.Sprintf("%d items streamed from a JSONL file, zero latency, no limits, workers auto; once with the store on (a store file in a temporary directory, removed afterwards), once with --no-store", n)
+	on, err := e.throughput(ctx, "S8 store on", n, 0, true, nil)
 	if err != nil {
 		return err
 	}
-	r.add(Figure{Name: "peak RSS (client)", Value: float64(o.PeakRSS) / (1 << 20), Unit: "MB", Excellent: AtMost(300)})
-	growth := float64(o.PeakRSS-o.BaseRSS) / float64(n)
-	r.add(Figure{Name: "RSS growth per item", Value: growth, Unit: "B", Acceptable: AtMost(500)})
-	r.add(Figure{Name: "items lost", Value: lost(o, int64(n)), Excellent: AtMost(0), Acceptable: AtMost(0)})
-	r.add(Figure{Name: "throughput", Value: float64(o.Written) / o.Elapsed.Seconds(), Unit: "items/s"})
+	off, err := e.throughput(ctx, "S8 no store", n, 0, false, nil)
+	if err != nil {
+		return err
+	}
+	s8Figures(r, n, on, off)
+	r.note("peak RSS is VmHWM, reset before each of the two runs; RSS growth per item is (peak − RSS before the run) / items")
 	r.note("memory flatness from 1M to 10M items is issue 3's measurement (its own section below)")
 	return nil
+}
+
+// s8Figures judges S8's two runs of n items: on with the store, off
+// without it (nil when not run).
+func s8Figures(r *Result, n int, on, off *runOut) {
+	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
+	growth := func(o *runOut) float64 { return float64(o.PeakRSS-o.BaseRSS) / float64(max(n, 1)) }
+	r.add(Figure{Name: "peak RSS (client, store on)", Value: mb(on.PeakRSS), Unit: "MB", Excellent: AtMost(300)})
+	r.add(Figure{Name: "RSS growth per item (store on)", Value: growth(on), Unit: "B", Acceptable: AtMost(500)})
+	r.add(Figure{Name: "store size per item", Value: float64(on.StoreBytes) / float64(max(on.Written, 1)), Unit: "B", Excellent: AtMost(400)})
+	r.add(Figure{Name: "items lost (store on)", Value: lost(on, int64(n)), Excellent: AtMost(0), Acceptable: AtMost(0)})
+	r.add(Figure{Name: "throughput (store on)", Value: float64(on.Written) / on.Elapsed.Seconds(), Unit: "items/s"})
+	if off == nil {
+		return
+	}
+	r.add(Figure{Name: "peak RSS (client, no store)", Value: mb(off.PeakRSS), Unit: "MB", Excellent: AtMost(300)})
+	r.add(Figure{Name: "RSS growth per item (no store)", Value: growth(off), Unit: "B", Acceptable: AtMost(500)})
+	r.add(Figure{Name: "items lost (no store)", Value: lost(off, int64(n)), Excellent: AtMost(0), Acceptable: AtMost(0)})
+	r.add(Figure{Name: "throughput (no store)", Value: float64(off.Written) / off.Elapsed.Seconds(), Unit: "items/s"})
 }
