@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/genai"
@@ -29,6 +30,45 @@ type endpoint struct {
 	// vertexPrefix is "projects/P/locations/L/publishers/google/" on Vertex,
 	// where model paths live under the project.
 	vertexPrefix string
+	// urls caches each model's generateContent URL: joining and printing
+	// it was a dozen allocations a call.
+	urls *urlCache
+}
+
+// urlCache maps a model, as a request names it, to its generateContent URL.
+type urlCache struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+// maxCachedURLs bounds the cache: a run uses a handful of models, and a
+// Go API caller naming thousands only loses the shortcut.
+const maxCachedURLs = 64
+
+// generateURL is the generateContent URL for model.
+func (e *endpoint) generateURL(model string) (string, error) {
+	c := e.urls
+	if c != nil {
+		c.mu.RLock()
+		u, ok := c.m[model]
+		c.mu.RUnlock()
+		if ok {
+			return u, nil
+		}
+	}
+	mp, err := modelPath(model)
+	if err != nil {
+		return "", err
+	}
+	u := e.base.JoinPath(e.apiVersion, e.vertexPrefix+mp+":generateContent").String()
+	if c != nil {
+		c.mu.Lock()
+		if len(c.m) < maxCachedURLs {
+			c.m[model] = u
+		}
+		c.mu.Unlock()
+	}
+	return u, nil
 }
 
 // versionHeader names llmpipe (and the Go release, as the SDK's header
@@ -49,7 +89,8 @@ func newEndpoint(cc genai.ClientConfig) (endpoint, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return endpoint{hc: hc, base: u, apiVersion: cc.HTTPOptions.APIVersion, key: []string{cc.APIKey}}, nil
+	return endpoint{hc: hc, base: u, apiVersion: cc.HTTPOptions.APIVersion, key: []string{cc.APIKey},
+		urls: &urlCache{m: map[string]string{}}}, nil
 }
 
 // modelPath is the SDK's model name rule for the Gemini API: a bare name
@@ -72,12 +113,11 @@ func modelPath(model string) (string, error) {
 // answer comes back as a genai.APIError built the way the SDK builds it.
 // Header values are shared between requests and must not be modified.
 func (e *endpoint) generateContent(ctx context.Context, item, model string, body []byte) (*bytes.Buffer, error) {
-	mp, err := modelPath(model)
+	u, err := e.generateURL(model)
 	if err != nil {
 		return nil, err
 	}
-	u := e.base.JoinPath(e.apiVersion, e.vertexPrefix+mp+":generateContent")
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

@@ -34,9 +34,15 @@ func (p *Provider) Generate(ctx context.Context, req *runtime.Request) (*runtime
 	}
 	defer putBuf(raw)
 	resp, err := decodeResponse(raw.Bytes())
-	var de *decodeError
-	if errors.As(err, &de) {
+	if err != nil && isDecodeError(err) {
 		return nil, classify(ctx, attemptCtx, req.Timeout, "generating with "+req.Model, err)
 	}
 	return resp, err
+}
+
+// isDecodeError is errors.As for *decodeError, apart because its target
+// escapes: declared in Generate, it cost an allocation every call.
+func isDecodeError(err error) bool {
+	var de *decodeError
+	return errors.As(err, &de)
 }

@@ -49,45 +49,75 @@ var fatalFinish = map[genai.FinishReason]bool{
 // decodeResponse maps a 2xx body. MAX_TOKENS is not an error here: the
 // truncated text goes back with its finish reason and fails parsing
 // upstream. An empty body reads as an empty reply, as in the SDK.
+//
+// The usual reply is read in one pass by scanReply; anything it is not
+// sure encoding/json would read the same way goes through encoding/json,
+// which decides.
 func decodeResponse(body []byte) (*runtime.Response, error) {
-	var resp wireResponse
-	if len(body) > 0 {
+	var sum replySummary
+	if len(body) > 0 && !scanReply(body, &sum) {
+		var resp wireResponse
 		if err := json.Unmarshal(body, &resp); err != nil {
 			// Unclassified here: the caller's classify decides (a body cut
 			// short by our own timeout is a timeout, not a bad reply).
 			return nil, &decodeError{err: err}
 		}
+		return fromWire(&resp)
 	}
-	return fromWire(&resp)
+	return sum.response()
+}
+
+// replySummary is what llmpipe reads of a reply: the first candidate's
+// visible text and finish reason, the block reason, the usage and the
+// model version. Both decoders fill it, so they map a reply alike.
+type replySummary struct {
+	candidates   bool // the first candidate is there
+	text         string
+	finish       genai.FinishReason
+	blockReason  string
+	usage        runtime.Usage
+	modelVersion string
 }
 
 // fromWire maps a decoded reply (decodeResponse's second half, shared with
 // the batch results reader, which decodes whole lines at once).
 func fromWire(resp *wireResponse) (*runtime.Response, error) {
-	if len(resp.Candidates) == 0 || resp.Candidates[0] == nil {
-		if pf := resp.PromptFeedback; pf != nil && pf.BlockReason != "" {
-			return nil, &runtime.Error{Class: runtime.ClassFatal, Message: "blocked: " + pf.BlockReason}
-		}
-		return nil, &runtime.Error{Class: runtime.ClassTransient, Message: "reply has no candidates"}
+	sum := replySummary{modelVersion: resp.ModelVersion}
+	if len(resp.Candidates) > 0 && resp.Candidates[0] != nil {
+		c := resp.Candidates[0]
+		sum.candidates, sum.text, sum.finish = true, candidateText(c), c.FinishReason
 	}
-	c := resp.Candidates[0]
-	if fatalFinish[c.FinishReason] {
-		return nil, &runtime.Error{Class: runtime.ClassFatal, Message: "blocked: " + string(c.FinishReason)}
-	}
-	out := &runtime.Response{
-		Text:         candidateText(c),
-		FinishReason: string(c.FinishReason),
-		ModelVersion: resp.ModelVersion,
+	if pf := resp.PromptFeedback; pf != nil {
+		sum.blockReason = pf.BlockReason
 	}
 	if u := resp.UsageMetadata; u != nil {
-		out.Usage = runtime.Usage{
+		sum.usage = runtime.Usage{
 			PromptTokens:   int(u.PromptTokenCount),
 			OutputTokens:   int(u.CandidatesTokenCount),
 			CachedTokens:   int(u.CachedContentTokenCount),
 			ThinkingTokens: int(u.ThoughtsTokenCount),
 		}
 	}
-	return out, nil
+	return sum.response()
+}
+
+// response maps the summary to a Response or a classified error.
+func (sum *replySummary) response() (*runtime.Response, error) {
+	if !sum.candidates {
+		if sum.blockReason != "" {
+			return nil, &runtime.Error{Class: runtime.ClassFatal, Message: "blocked: " + sum.blockReason}
+		}
+		return nil, &runtime.Error{Class: runtime.ClassTransient, Message: "reply has no candidates"}
+	}
+	if fatalFinish[sum.finish] {
+		return nil, &runtime.Error{Class: runtime.ClassFatal, Message: "blocked: " + string(sum.finish)}
+	}
+	return &runtime.Response{
+		Text:         sum.text,
+		FinishReason: string(sum.finish),
+		ModelVersion: sum.modelVersion,
+		Usage:        sum.usage,
+	}, nil
 }
 
 // decodeError is a 2xx body that is not the JSON it should be.
