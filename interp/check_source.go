@@ -181,13 +181,40 @@ const maxHeaderBytes = 1 << 20
 // (in CI, or before an earlier job writes it). A header the source would
 // refuse is an error here already.
 func (c *checker) csvItem(a *lang.Attribute, p, path string) *Type {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	names, err := CSVHeader(path)
+	var he *HeaderError
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || err == nil && names == nil:
 		return nil
-	}
-	if err != nil {
+	case errors.As(err, &he):
+		c.errorf(a.Value.Range, "fix the first row of the file: it names the fields", "%q: %v", p, he.Err)
+		return nil
+	case err != nil:
 		c.errorf(a.Value.Range, "", "reading the header row of %q: %v", p, unwrapPath(err))
 		return nil
+	}
+	t := &Type{Kind: KindObject, Fields: make([]*Field, len(names))}
+	for i, n := range names {
+		t.Fields[i] = &Field{Name: n, Type: &Type{Kind: KindString}, Doc: fmt.Sprintf("column %d of %s", i+1, p)}
+	}
+	return t
+}
+
+// HeaderError is a csv header row that HeaderNames refuses.
+type HeaderError struct{ Err error }
+
+func (e *HeaderError) Error() string { return e.Err.Error() }
+func (e *HeaderError) Unwrap() error { return e.Err }
+
+// CSVHeader reads the field names of the csv file at path from its header
+// row, as the checker types item by them (the language server offers them
+// after "item."). It returns nil names and no error for an empty file or
+// a header longer than it reads (1 MiB), an error matching fs.ErrNotExist
+// for a missing file, and a *HeaderError for a header HeaderNames refuses.
+func CSVHeader(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	lr := &io.LimitedReader{R: f, N: maxHeaderBytes}
@@ -200,23 +227,17 @@ func (c *checker) csvItem(a *lang.Attribute, p, path string) *Type {
 	row, err := r.Read()
 	switch {
 	case lr.N == 0:
-		return nil // a header longer than we read: leave item untyped
+		return nil, nil // a header longer than we read: leave item untyped
 	case errors.Is(err, io.EOF):
-		return nil // an empty file: the run says "no header row"
+		return nil, nil // an empty file: the run says "no header row"
 	case err != nil:
-		c.errorf(a.Value.Range, "", "reading the header row of %q: %v", p, unwrapPath(err))
-		return nil
+		return nil, err
 	}
 	names, err := HeaderNames(row)
 	if err != nil {
-		c.errorf(a.Value.Range, "fix the first row of the file: it names the fields", "%q: %v", p, err)
-		return nil
+		return nil, &HeaderError{Err: err}
 	}
-	t := &Type{Kind: KindObject, Fields: make([]*Field, len(names))}
-	for i, n := range names {
-		t.Fields[i] = &Field{Name: n, Type: &Type{Kind: KindString}, Doc: fmt.Sprintf("column %d of %s", i+1, p)}
-	}
-	return t
+	return names, nil
 }
 
 // utf8BOM is the byte order mark some tools write at the start of a csv.

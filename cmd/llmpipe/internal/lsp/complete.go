@@ -1,11 +1,12 @@
 package lsp
 
 import (
-	"github.com/expr-lang/expr/builtin"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/expr-lang/expr/builtin"
 	"github.com/tliron/glsp"
 	protocol "github.com/tliron/glsp/protocol_3_16"
 
@@ -67,7 +68,11 @@ func complete(a *analysis, f *lang.File, off int) []protocol.CompletionItem {
 
 	// After "NAME." in an expression or template: the fields of what NAME is.
 	if i := strings.LastIndexByte(typed, '.'); i >= 0 {
-		return dotItems(x, pl, strings.Split(typed[:i], "."))
+		dir := ""
+		if f != nil {
+			dir = filepath.Dir(f.Name)
+		}
+		return dotItems(x, pl, strings.Split(typed[:i], "."), dir)
 	}
 
 	// In a value: by what the attribute names.
@@ -80,7 +85,7 @@ func complete(a *analysis, f *lang.File, off int) []protocol.CompletionItem {
 		return modelItems(x, blockKind == "model")
 	case attr == "from":
 		return symbolItems(x, "source", "step")
-	case attr == "output":
+	case attr == "output" || blockKind == "source" && attr == "schema":
 		return symbolItems(x, "schema")
 	case attr == "cache":
 		return symbolItems(x, "cache")
@@ -178,12 +183,20 @@ func bodyItems(kind string) []protocol.CompletionItem {
 	return out
 }
 
-// dotItems are the fields of the value a dotted path names.
-func dotItems(x *index, pl place, path []string) []protocol.CompletionItem {
+// dotItems are the fields of the value a dotted path names: an output's
+// by its schema, an item's by its source's schema or csv header (read
+// relative to dir).
+func dotItems(x *index, pl place, path []string, dir string) []protocol.CompletionItem {
 	var fields []*lang.Field
 	switch head := path[0]; {
 	case head == interp.VarOutput && pl.outputStep(x) != nil:
 		fields = schemaFields(x, pl.outputStep(x))
+	case head == interp.VarItem && pl.itemSource(x) != nil:
+		src := pl.itemSource(x)
+		fields = sourceSchemaFields(x, src)
+		if fields == nil && len(path) == 1 {
+			return columnItems(csvColumns(src, dir))
+		}
 	case x.defs[head] != nil && x.defs[head].kind == "step":
 		fields = schemaFields(x, x.defs[head].block)
 	default:
@@ -203,6 +216,16 @@ func dotItems(x *index, pl place, path []string) []protocol.CompletionItem {
 			item.Documentation = f.Doc.Value
 		}
 		out = append(out, item)
+	}
+	return out
+}
+
+// columnItems offer a csv source's columns after "item.".
+func columnItems(cols []string) []protocol.CompletionItem {
+	var out []protocol.CompletionItem
+	for i, c := range cols {
+		detail := "string: column " + strconv.Itoa(i+1) + " of the csv"
+		out = append(out, protocol.CompletionItem{Label: c, Kind: ptr(protocol.CompletionItemKindField), Detail: &detail})
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -231,5 +232,103 @@ step s%d {
 		if a.prog == nil {
 			b.Fatal(a.diags)
 		}
+	}
+}
+
+const itemSample = `source people {
+  jsonl  = "people.jsonl"
+  schema = PersonIn
+}
+
+source tickets {
+  csv = "tickets.csv"
+}
+
+schema PersonIn {
+  id   string "the person's id"
+  text string "what is known about them"
+  meta { origin string }
+}
+
+step extract {
+  from   = people
+  models = "gemini-2.5-flash"
+  prompt = "{{ item.text }}"
+}
+
+step follow {
+  from   = extract
+  models = "gemini-2.5-flash"
+  prompt = "{{ item.id }} {{ extract }}"
+}
+
+step triage {
+  from   = tickets
+  models = "gemini-2.5-flash"
+  prompt = "{{ item.body }}"
+}
+
+test t {
+  step  = follow
+  item  = {id: "t1", text: "Ann", meta: {origin: "web"}}
+  extract = "x"
+  reply = "ok"
+  expect item.id == "t1"
+}
+`
+
+// TestItemCompletion: after "item." the fields of the item's type are
+// offered — the source's schema (also through earlier steps and in test
+// blocks), or a csv source's header columns — and hover shows a schema
+// field; schema = offers schemas, and a source's schema is a reference.
+func TestItemCompletion(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tickets.csv"), []byte("ticket_id, body\nT-1,x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		from, to    string
+		has, hasNot []string
+	}{
+		{"schema source", "{{ item.text }}", "{{ item.@ }}", []string{"id", "text", "meta"}, []string{"origin", "body"}},
+		{"through a step", "{{ item.id }} {{ extract }}", "{{ item.@ }}", []string{"id", "text"}, nil},
+		{"nested", "{{ item.text }}", "{{ item.meta.@ }}", []string{"origin"}, []string{"id"}},
+		{"csv header", "{{ item.body }}", "{{ item.@ }}", []string{"ticket_id", "body"}, []string{"id"}},
+		{"test expect", `expect item.id == "t1"`, "expect item.@", []string{"id", "text"}, nil},
+		{"schema attribute", "schema = PersonIn", "schema = @", []string{"PersonIn"}, []string{"people"}},
+	}
+	good := analyze(filepath.Join(dir, "job.llmp"), itemSample, utf16)
+	if len(good.diags) != 0 {
+		t.Fatalf("sample does not check: %v", good.diags)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			text := strings.Replace(itemSample, tc.from, tc.to, 1)
+			off := strings.Index(text, "@")
+			text = text[:off] + text[off+1:]
+			a := analyze(filepath.Join(dir, "job.llmp"), text, utf16)
+			f := a.file
+			if f == nil {
+				f = good.file
+			}
+			got := labels(complete(a, f, off))
+			for _, w := range tc.has {
+				if !slices.Contains(got, w) {
+					t.Errorf("missing %q in %v", w, got)
+				}
+			}
+			for _, w := range tc.hasNot {
+				if slices.Contains(got, w) {
+					t.Errorf("unexpected %q in %v", w, got)
+				}
+			}
+		})
+	}
+	if got := hoverText(good, offsetAfter(t, itemSample, "{{ item.te")); !strings.Contains(got, "what is known about them") {
+		t.Errorf("hover on item.text = %q, want the schema field's doc", got)
+	}
+	if refs := good.index.refsTo("PersonIn"); len(refs) != 1 || refs[0].attr != "schema" {
+		t.Errorf("references to PersonIn = %+v, want the source's schema attribute", refs)
 	}
 }

@@ -206,6 +206,11 @@ func nameHover(a *analysis, pl place, word string) string {
 		}
 	}
 	if head == interp.VarItem && len(parts) > 1 {
+		if src := pl.itemSource(a.index); src != nil {
+			if f := fieldPath(a.index, sourceSchemaFields(a.index, src), parts[1:]); f != nil {
+				return fieldHover(a, f)
+			}
+		}
 		return fmt.Sprintf("`%s`: a field of the source record", word)
 	}
 	if sym, ok := a.index.defs[head]; ok && sym.kind == "step" {

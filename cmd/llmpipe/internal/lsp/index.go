@@ -27,7 +27,7 @@ type index struct {
 }
 
 // refAttrs are the attributes whose values name blocks.
-var refAttrs = map[string]bool{"from": true, "output": true, "cache": true, "models": true, "step": true}
+var refAttrs = map[string]bool{"from": true, "output": true, "cache": true, "models": true, "step": true, "schema": true}
 
 func buildIndex(f *lang.File, text string) *index {
 	x := &index{defs: map[string]*symbol{}}

@@ -1,6 +1,11 @@
 package lsp
 
-import "github.com/llmpipe/llmpipe/lang"
+import (
+	"path/filepath"
+
+	"github.com/llmpipe/llmpipe/interp"
+	"github.com/llmpipe/llmpipe/lang"
+)
 
 // place is where an offset falls in the tree.
 type place struct {
@@ -87,6 +92,68 @@ func (p place) outputStep(x *index) *lang.Block {
 		}
 	}
 	return nil
+}
+
+// itemSource is the source block whose items `item` holds here: the
+// enclosing source, or the source the enclosing step (or the step a test
+// tests) reads from, through the steps before it; nil if a from does not
+// resolve to one.
+func (p place) itemSource(x *index) *lang.Block {
+	if p.top != nil && p.top.Kind.Name == "source" {
+		return p.top
+	}
+	b := p.outputStep(x)
+	for range len(x.list) + 1 { // a cycle of froms ends here
+		if b == nil {
+			return nil
+		}
+		sym, ok := x.defs[refName(attrValue(b, "from"))]
+		if !ok {
+			return nil
+		}
+		switch sym.kind {
+		case "source":
+			return sym.block
+		case "step":
+			b = sym.block
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// sourceSchemaFields are the fields of the schema a source names with
+// schema = NAME, or nil.
+func sourceSchemaFields(x *index, src *lang.Block) []*lang.Field {
+	s, ok := x.defs[refName(attrValue(src, "schema"))]
+	if !ok || s.kind != "schema" || s.block.Body == nil {
+		return nil
+	}
+	return fieldsOf(s.block.Body.Entries)
+}
+
+// csvColumns are the columns of a csv source's file, read from its header
+// row as the checker reads them (paths relative to dir); nil when the
+// source is not a csv or the file is not readable.
+func csvColumns(src *lang.Block, dir string) []string {
+	v := attrValue(src, "csv")
+	if v == nil {
+		return nil
+	}
+	lit, ok := v.Lit.(*lang.StringLit)
+	if !ok || lit.Value == "" {
+		return nil
+	}
+	path := lit.Value
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	names, err := interp.CSVHeader(path)
+	if err != nil {
+		return nil
+	}
+	return names
 }
 
 // attrValue is the value of attribute name in block b, or nil.
