@@ -72,6 +72,10 @@ type Store struct {
 	pendingMu sync.Mutex
 	pending   map[string]*pendingResponse // replies queued but not yet written
 
+	// Miss filters (filter.go); used only when writable, under the lock.
+	results   resultFilter
+	responses keyFilter
+
 	errMu    sync.Mutex
 	asyncErr error // first failed buffered write, reported by Close
 

@@ -28,6 +28,9 @@ func (s *Store) PutResponse(ctx context.Context, key string, resp *runtime.Respo
 		return fmt.Errorf("caching response %s: %w", key, err)
 	}
 	p := &pendingResponse{resp: *resp}
+	if s.ops != nil {
+		s.responses.put(key) // before the pending entry can be dropped
+	}
 	s.pendingMu.Lock()
 	s.pending[key] = p
 	s.pendingMu.Unlock()
@@ -66,6 +69,15 @@ func (s *Store) CachedResponse(ctx context.Context, key string) (*runtime.Respon
 	if p != nil {
 		r := p.resp
 		return &r, nil
+	}
+	if s.ops != nil {
+		may, err := s.responses.mayHave(key, s.loadKeys(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("reading cached response %s: %w", key, corrupt(s.path, err))
+		}
+		if !may {
+			return nil, nil // certain: nothing else writes the file (filter.go)
+		}
 	}
 	var text string
 	err := s.rs.response.QueryRowContext(ctx, key).Scan(&text)

@@ -32,6 +32,9 @@ func (s *Store) Commit(ctx context.Context, res *runtime.Result) error {
 		res.Model, res.Rung, res.Attempts,
 		res.Usage.PromptTokens, res.Usage.OutputTokens, res.Usage.CachedTokens, res.Usage.ThinkingTokens,
 		res.Cost, res.Plan, runRef(res.RunID), nanos(res.At), res.Input}
+	if s.ops != nil {
+		s.results.committing(res.Step, res.Item, res.Fingerprint)
+	}
 	err := s.do(ctx, func(t *txn) error {
 		_, err := t.exec(s.ws.result, args...)
 		return err
@@ -45,6 +48,15 @@ func (s *Store) Commit(ctx context.Context, res *runtime.Result) error {
 // Lookup returns the terminal result of item at step under fingerprint, or
 // nil when there is none.
 func (s *Store) Lookup(ctx context.Context, step, item, fingerprint string) (*runtime.Result, error) {
+	if s.ops != nil {
+		may, err := s.results.mayHave(step, item, fingerprint, s.loadItems(ctx, step, fingerprint))
+		if err != nil {
+			return nil, fmt.Errorf("looking up %s/%s: %w", step, item, corrupt(s.path, err))
+		}
+		if !may {
+			return nil, nil // certain: nothing else writes the file (filter.go)
+		}
+	}
 	res, err := scanResult(s.rs.lookup.QueryRowContext(ctx, step, item, fingerprint))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -89,6 +101,7 @@ func (s *Store) Reset(ctx context.Context) error {
 		_, err := t.tx.Exec(`DELETE FROM results`)
 		return err
 	})
+	s.results.reset() // even on error: the next Lookups read the file
 	if err != nil {
 		return fmt.Errorf("resetting store: %w", err)
 	}
