@@ -6,8 +6,15 @@
 // The file holds five tables: runs (one row per `llmpipe run`), results (the
 // terminal outcome of an item at a step under a step fingerprint, upserted),
 // attempts (every call made, with prompt and reply, append-only), responses
-// (the content-addressed reply cache, keyed by runtime.RequestKey) and caches (context
-// caches created on the provider, so a crash's leftovers can be deleted).
+// and caches (context caches created on the provider, so a crash's
+// leftovers can be deleted).
+//
+// The reply cache, keyed by runtime.RequestKey, lives mostly in the
+// attempts journal (schema v8): the attempt that got a reply holds it once,
+// and is marked as the key's entry (responses.go); the responses table
+// keeps only replies put without an attempt. Hashes are stored as their
+// bytes (sqlval.go, keyArg). A writable store answers certain misses of
+// Lookup and CachedResponse from in-memory filters, without SQL (filter.go).
 //
 // # Durability and group commit
 //

@@ -190,20 +190,35 @@ type keyFilter struct {
 	set    hashSet
 }
 
-func (f *keyFilter) put(key string) {
+// add records key and reports whether it may have been there before.
+func (f *keyFilter) add(key string, load func(add func(key string)) error) (bool, error) {
 	f.mu.Lock()
-	f.set.add(keyHash(key))
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	if err := f.load(load); err != nil {
+		return true, err
+	}
+	h := keyHash(key)
+	may := f.set.has(h)
+	f.set.add(h)
+	return may, nil
+}
+
+func (f *keyFilter) load(load func(add func(key string)) error) error {
+	if f.loaded {
+		return nil
+	}
+	if err := load(func(k string) { f.set.add(keyHash(k)) }); err != nil {
+		return err
+	}
+	f.loaded = true
+	return nil
 }
 
 func (f *keyFilter) mayHave(key string, load func(add func(key string)) error) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.loaded {
-		if err := load(func(k string) { f.set.add(keyHash(k)) }); err != nil {
-			return true, err
-		}
-		f.loaded = true
+	if err := f.load(load); err != nil {
+		return true, err
 	}
 	return f.set.has(keyHash(key)), nil
 }
@@ -212,7 +227,7 @@ func (f *keyFilter) mayHave(key string, load func(add func(key string)) error) (
 func (s *Store) loadItems(ctx context.Context, step, fingerprint string) func(add func(string)) error {
 	return func(add func(string)) error {
 		return s.query(ctx, `SELECT item FROM results WHERE step = ? AND fingerprint = ?`,
-			[]any{step, fingerprint}, func(rows *sql.Rows) error {
+			[]any{step, keyArg(fingerprint)}, func(rows *sql.Rows) error {
 				var item string
 				if err := rows.Scan(&item); err != nil {
 					return err
@@ -223,16 +238,21 @@ func (s *Store) loadItems(ctx context.Context, step, fingerprint string) func(ad
 	}
 }
 
-// loadKeys adds every key of the response cache.
+// loadKeys adds every key of the response cache: the attempts that are
+// entries (read from attempts_by_key alone) and the responses table.
 func (s *Store) loadKeys(ctx context.Context) func(add func(string)) error {
 	return func(add func(string)) error {
-		return s.query(ctx, `SELECT key FROM responses`, nil, func(rows *sql.Rows) error {
+		each := func(rows *sql.Rows) error {
 			var key string
-			if err := rows.Scan(&key); err != nil {
+			if err := rows.Scan(scanKey(&key)); err != nil {
 				return err
 			}
 			add(key)
 			return nil
-		})
+		}
+		if err := s.query(ctx, `SELECT request_key FROM attempts WHERE finish IS NOT NULL`, nil, each); err != nil {
+			return err
+		}
+		return s.query(ctx, `SELECT key FROM responses`, nil, each)
 	}
 }

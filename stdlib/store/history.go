@@ -9,6 +9,16 @@ import (
 	"github.com/llmpipe/llmpipe/runtime"
 )
 
+// itemResultsQuery selects an item's results, by step then newest first.
+// No index leads with item (schema v8): it seeks (step, item) in the
+// primary key for each step, the steps found by one seek each.
+const itemResultsQuery = `WITH RECURSIVE steps(name) AS (
+		SELECT (SELECT min(step) FROM results)
+		UNION ALL
+		SELECT (SELECT min(step) FROM results WHERE step > name) FROM steps WHERE name IS NOT NULL
+	)
+	SELECT ` + resultCols + ` FROM steps JOIN results ON step = name AND item = ? ORDER BY step, at DESC`
+
 // ItemHistory is everything the store knows about one item, for `llmpipe show`.
 type ItemHistory struct {
 	Item     string
@@ -34,7 +44,7 @@ func (s *Store) History(ctx context.Context, item string) (*ItemHistory, error) 
 				latency   int64
 			)
 			u := &a.Usage
-			if err := rows.Scan(&runID, &a.Step, &a.Attempt, &a.Rung, &a.Model, &a.RequestKey, &a.Prompt,
+			if err := rows.Scan(&runID, &a.Step, &a.Attempt, &a.Rung, &a.Model, scanKey(&a.RequestKey), &a.Prompt,
 				&a.Reply, &a.Status, &a.Error, &u.PromptTokens, &u.OutputTokens, &u.CachedTokens,
 				&u.ThinkingTokens, &a.Cost, &latency, &a.Cached, &at, &a.Job, &a.System, &a.Cache, &a.Feedback); err != nil {
 				return err
@@ -46,7 +56,7 @@ func (s *Store) History(ctx context.Context, item string) (*ItemHistory, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading history of %s: %w", item, corrupt(s.path, err))
 	}
-	err = s.query(ctx, `SELECT `+resultCols+` FROM results WHERE item = ? ORDER BY step, at DESC`, []any{item},
+	err = s.query(ctx, itemResultsQuery, []any{item},
 		func(rows *sql.Rows) error {
 			r, err := scanResult(rows)
 			if err != nil {

@@ -196,7 +196,7 @@ func (q ItemQuery) sql() (from, group, order, cond string, args []any) {
 			add(failedCheckExpr+" = ?", q.Check)
 		}
 		if q.Fingerprint != "" {
-			add("fingerprint = ?", q.Fingerprint)
+			add("fingerprint = ?", keyArg(q.Fingerprint))
 		}
 		where, args = prefixRange("item", q.Prefix, where, args)
 	}
@@ -217,7 +217,7 @@ func pendingQuery(q ItemQuery) (from, group, order string, where []string, args 
 	notDone := `NOT EXISTS (SELECT 1 FROM results r WHERE r.step = a.step AND r.item = a.item`
 	if q.Fingerprint != "" {
 		notDone += ` AND r.fingerprint = ?`
-		args = append(args, q.Fingerprint)
+		args = append(args, keyArg(q.Fingerprint))
 	}
 	where = append(where, notDone+`)`)
 	if q.Step != "" {
@@ -313,7 +313,7 @@ func (s *Store) Overview(ctx context.Context) (*Overview, error) {
 		GROUP BY step, fingerprint, ok, rung ORDER BY step, fingerprint, ok DESC, rung`, nil,
 		func(rows *sql.Rows) error {
 			var g ResultGroup
-			if err := rows.Scan(&g.Step, &g.Fingerprint, &g.OK, &g.Rung, &g.Count, &g.Cost); err != nil {
+			if err := rows.Scan(&g.Step, scanKey(&g.Fingerprint), &g.OK, &g.Rung, &g.Count, &g.Cost); err != nil {
 				return err
 			}
 			o.Results = append(o.Results, g)

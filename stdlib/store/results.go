@@ -28,10 +28,10 @@ func (s *Store) Commit(ctx context.Context, res *runtime.Result) error {
 		}
 		failure = string(b)
 	}
-	args := []any{res.Step, res.Item, res.Fingerprint, boolInt(res.OK), jsonText(res.Output), failure,
+	args := []any{res.Step, res.Item, keyArg(res.Fingerprint), boolInt(res.OK), jsonText(res.Output), failure,
 		res.Model, res.Rung, res.Attempts,
 		res.Usage.PromptTokens, res.Usage.OutputTokens, res.Usage.CachedTokens, res.Usage.ThinkingTokens,
-		res.Cost, res.Plan, runRef(res.RunID), nanos(res.At), res.Input}
+		res.Cost, res.Plan, runRef(res.RunID), nanos(res.At), keyArg(res.Input)}
 	if s.ops != nil {
 		s.results.committing(res.Step, res.Item, res.Fingerprint)
 	}
@@ -57,7 +57,7 @@ func (s *Store) Lookup(ctx context.Context, step, item, fingerprint string) (*ru
 			return nil, nil // certain: nothing else writes the file (filter.go)
 		}
 	}
-	res, err := scanResult(s.rs.lookup.QueryRowContext(ctx, step, item, fingerprint))
+	res, err := scanResult(s.rs.lookup.QueryRowContext(ctx, step, item, keyArg(fingerprint)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -73,7 +73,7 @@ func (s *Store) Lookup(ctx context.Context, step, item, fingerprint string) (*ru
 // Store methods.
 func (s *Store) Results(ctx context.Context, step, fingerprint string, fn func(*runtime.Result) error) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+resultCols+` FROM results
-		WHERE step = ? AND fingerprint = ? ORDER BY item`, step, fingerprint)
+		WHERE step = ? AND fingerprint = ? ORDER BY item`, step, keyArg(fingerprint))
 	if err != nil {
 		return fmt.Errorf("reading results of %s: %w", step, corrupt(s.path, err))
 	}
@@ -117,9 +117,9 @@ func scanResult(sc scanner) (*runtime.Result, error) {
 		output, failure sql.NullString
 		runID, at       sql.NullInt64
 	)
-	err := sc.Scan(&r.Step, &r.Item, &r.Fingerprint, &ok, &output, &failure, &r.Model, &r.Rung, &r.Attempts,
+	err := sc.Scan(&r.Step, &r.Item, scanKey(&r.Fingerprint), &ok, &output, &failure, &r.Model, &r.Rung, &r.Attempts,
 		&r.Usage.PromptTokens, &r.Usage.OutputTokens, &r.Usage.CachedTokens, &r.Usage.ThinkingTokens,
-		&r.Cost, &r.Plan, &runID, &at, &r.Input)
+		&r.Cost, &r.Plan, &runID, &at, scanKey(&r.Input))
 	if err != nil {
 		return nil, err
 	}

@@ -129,6 +129,61 @@ DROP INDEX results_by_rung;
 CREATE INDEX results_failed ON results(step, item, rung) WHERE ok = 0;
 CREATE INDEX results_escalated ON results(step, rung, item, ok) WHERE rung > 0;
 `,
+	// v8: each reply stored once, hashes as bytes (issue 18; BenchmarkCommit
+	// and `llmpipe bench --scenario S1`: about half the file per item).
+	// Hashes (a result's fingerprint and input, an attempt's request key,
+	// a cached reply's key) are stored as their bytes when they are
+	// lower-case hex, half the size; anything else stays text, and the two
+	// never compare equal (sqlval.go, keyArg). The response cache moves
+	// into the attempts journal: the attempt that got a reply holds it
+	// once, and finish (the finish reason, NULL for an attempt that is not
+	// a cache entry) and version (the model version) complete it into a
+	// runtime.Response; attempts_by_key finds the newest entry of a key.
+	// responses keeps the entries no attempt holds (a reply put without
+	// its attempt, and those of older stores), with its keys converted.
+	// results_by_item duplicated the primary key, item first, for show's
+	// history; History now seeks (step, item) per step instead.
+	`
+CREATE TABLE results_v8 (
+	step            TEXT NOT NULL,
+	item            TEXT NOT NULL,
+	fingerprint     BLOB NOT NULL,
+	ok              INTEGER NOT NULL,
+	output          TEXT,
+	failure         TEXT,
+	model           TEXT NOT NULL DEFAULT '',
+	rung            INTEGER NOT NULL DEFAULT 0,
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	prompt_tokens   INTEGER NOT NULL DEFAULT 0,
+	output_tokens   INTEGER NOT NULL DEFAULT 0,
+	cached_tokens   INTEGER NOT NULL DEFAULT 0,
+	thinking_tokens INTEGER NOT NULL DEFAULT 0,
+	cost            REAL NOT NULL DEFAULT 0,
+	plan            INTEGER NOT NULL DEFAULT 0,
+	run_id          INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+	at              INTEGER,
+	input           BLOB NOT NULL DEFAULT '',
+	PRIMARY KEY (step, item, fingerprint)
+) WITHOUT ROWID;
+INSERT INTO results_v8 SELECT step, item,
+	CASE WHEN length(fingerprint) % 2 = 0 AND fingerprint <> '' AND fingerprint NOT GLOB '*[^0-9a-f]*'
+		THEN unhex(fingerprint) ELSE fingerprint END,
+	ok, output, failure, model, rung, attempts, prompt_tokens, output_tokens, cached_tokens,
+	thinking_tokens, cost, plan, run_id, at,
+	CASE WHEN length(input) % 2 = 0 AND input <> '' AND input NOT GLOB '*[^0-9a-f]*'
+		THEN unhex(input) ELSE input END
+	FROM results;
+DROP TABLE results;
+ALTER TABLE results_v8 RENAME TO results;
+CREATE INDEX results_failed ON results(step, item, rung) WHERE ok = 0;
+CREATE INDEX results_escalated ON results(step, rung, item, ok) WHERE rung > 0;
+CREATE INDEX results_by_check ON results(step, json_extract(failure, '$.errors[#-1].fields[0].field'), item) WHERE ok = 0;
+UPDATE responses SET key = unhex(key)
+	WHERE length(key) % 2 = 0 AND key <> '' AND key NOT GLOB '*[^0-9a-f]*';
+ALTER TABLE attempts ADD COLUMN finish TEXT;
+ALTER TABLE attempts ADD COLUMN version TEXT;
+CREATE INDEX attempts_by_key ON attempts(request_key) WHERE finish IS NOT NULL;
+`,
 }
 
 // ApplicationID is the PRAGMA application_id of every llmpipe store, set by

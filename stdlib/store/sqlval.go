@@ -2,7 +2,9 @@ package store
 
 import (
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -44,3 +46,49 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// keyArg is how a hash (fingerprint, input, request key) is stored: its
+// bytes when it is lower-case hex of even length, as the runtime's hashes
+// are, half the size of the text; anything else as text. SQLite never
+// finds a blob equal to a text, so the two forms cannot be confused, and
+// hexKey turns either back into the string it was.
+func keyArg(s string) any {
+	if !isLowerHex(s) {
+		return s
+	}
+	b := make([]byte, len(s)/2)
+	hex.Decode(b, []byte(s))
+	return b
+}
+
+func isLowerHex(s string) bool {
+	if s == "" || len(s)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// hexKey scans a column written with keyArg back into its string.
+type hexKey string
+
+func (k *hexKey) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*k = ""
+	case string:
+		*k = hexKey(v)
+	case []byte:
+		*k = hexKey(hex.EncodeToString(v))
+	default:
+		return fmt.Errorf("a hash stored as %T", v)
+	}
+	return nil
+}
+
+// scanKey is a scan destination that writes into a string.
+func scanKey(dst *string) sql.Scanner { return (*hexKey)(dst) }

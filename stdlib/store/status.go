@@ -80,7 +80,8 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 	if err := s.stepStatus(ctx, st); err != nil {
 		return nil, fmt.Errorf("reading status: %w", corrupt(s.path, err))
 	}
-	err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM responses),
+	err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM runs),
+		(SELECT count(*) FROM responses) + (SELECT count(*) FROM attempts WHERE finish IS NOT NULL),
 		(SELECT count(*) FROM caches)`).Scan(&st.Runs, &st.Responses, &st.Caches)
 	if err != nil {
 		return nil, fmt.Errorf("reading status: %w", corrupt(s.path, err))
@@ -129,7 +130,7 @@ func (s *Store) stepStatus(ctx context.Context, st *Status) error {
 				last sql.NullInt64
 			)
 			u := &f.Usage
-			if err := rows.Scan(&name, &f.Fingerprint, &f.Done, &f.Failed,
+			if err := rows.Scan(&name, scanKey(&f.Fingerprint), &f.Done, &f.Failed,
 				&u.PromptTokens, &u.OutputTokens, &u.CachedTokens, &u.ThinkingTokens, &f.Cost, &last); err != nil {
 				return err
 			}

@@ -13,7 +13,8 @@ const resultCols = `step, item, fingerprint, ok, output, failure, model, rung, a
 // writeStmts are prepared once on the write connection and bound to each
 // batch transaction.
 type writeStmts struct {
-	result, attempt, response *sql.Stmt
+	result, attempt, response  *sql.Stmt
+	clearEntries, dropResponse *sql.Stmt // older cache entries of a key
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -27,31 +28,36 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 				cached_tokens = excluded.cached_tokens, thinking_tokens = excluded.thinking_tokens,
 				cost = excluded.cost, plan = excluded.plan, run_id = excluded.run_id, at = excluded.at,
 				input = excluded.input`,
-		&w.attempt: `INSERT INTO attempts (run_id, step, item, attempt, rung, model, request_key,
-				prompt, reply, status, error, prompt_tokens, output_tokens, cached_tokens,
-				thinking_tokens, cost, latency_ns, cached, at, job, system, cache, feedback)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		&w.attempt: `INSERT INTO attempts (` + attemptCols + `)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		&w.clearEntries: `UPDATE attempts SET finish = NULL, version = NULL
+			WHERE request_key = ? AND finish IS NOT NULL`,
+		&w.dropResponse: `DELETE FROM responses WHERE key = ?`,
 		&w.response: `INSERT INTO responses (key, response, created) VALUES (?,?,?)
 			ON CONFLICT (key) DO UPDATE SET response = excluded.response, created = excluded.created`,
 	})
 }
 
-func (w *writeStmts) close() error { return closeAll(w.result, w.attempt, w.response) }
+func (w *writeStmts) close() error {
+	return closeAll(w.result, w.attempt, w.response, w.clearEntries, w.dropResponse)
+}
 
 // readStmts are the hot reads, prepared on the read pool (database/sql
 // re-prepares them lazily on each pooled connection and keeps them).
 type readStmts struct {
-	lookup, response *sql.Stmt
+	lookup, entry, response *sql.Stmt
 }
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return prepareAll(ctx, db, map[**sql.Stmt]string{
-		&r.lookup:   `SELECT ` + resultCols + ` FROM results WHERE step = ? AND item = ? AND fingerprint = ?`,
+		&r.lookup: `SELECT ` + resultCols + ` FROM results WHERE step = ? AND item = ? AND fingerprint = ?`,
+		&r.entry: `SELECT reply, prompt_tokens, output_tokens, cached_tokens, thinking_tokens, finish, version
+			FROM attempts WHERE request_key = ? AND finish IS NOT NULL ORDER BY id DESC LIMIT 1`,
 		&r.response: `SELECT response FROM responses WHERE key = ?`,
 	})
 }
 
-func (r *readStmts) close() error { return closeAll(r.lookup, r.response) }
+func (r *readStmts) close() error { return closeAll(r.lookup, r.entry, r.response) }
 
 func prepareAll(ctx context.Context, db *sql.DB, m map[**sql.Stmt]string) error {
 	for dst, q := range m {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // op is one write for the writer goroutine.
@@ -18,6 +19,11 @@ type op struct {
 	done chan error
 	// after, when set, runs in the writer once the outcome is known.
 	after func(err error)
+	// barrier says everything queued before the op must be written in its
+	// transaction (Flush): no put waits for its attempt past it.
+	barrier bool
+	put     *putOp     // set for PutResponse
+	att     *attemptOp // set for LogAttempt
 }
 
 // txn is a batch transaction with the write statements bound to it once.
@@ -39,26 +45,68 @@ func (t *txn) exec(st *sql.Stmt, args ...any) (sql.Result, error) {
 // and writes it in one transaction. While a transaction is being written new
 // ops pile up in the channel and form the next batch, so the batch size grows
 // with the load by itself and an idle store commits a lone write at once.
+//
+// A put whose attempt has not been queued yet is carried into the next
+// batch (pairPuts); if nothing comes within carryWait it is written alone.
 func (s *Store) run() {
 	defer close(s.stopped)
 	batch := make([]*op, 0, s.opts.MaxBatch)
-	for first := range s.ops {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case o, ok := <-s.ops:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, o)
-			default:
-				break fill
-			}
+	var carried []*op
+	closed := false
+	for !closed || len(carried) > 0 {
+		batch = append(batch[:0], carried...)
+		carried = nil
+		if !closed {
+			closed = !s.take(&batch)
 		}
+		if len(batch) == 0 {
+			continue
+		}
+		batch, carried = pairPuts(batch, closed)
 		s.write(batch)
 		clear(batch) // let the results be collected while the writer idles
 	}
+}
+
+// carryWait bounds how long a carried put waits for its attempt when the
+// queue is idle.
+const carryWait = time.Millisecond
+
+// take appends to batch what is queued, up to MaxBatch: it waits for the
+// first op when batch is empty, at most carryWait when it is not. It
+// returns false once the queue is closed.
+func (s *Store) take(batch *[]*op) bool {
+	if len(*batch) == 0 {
+		o, ok := <-s.ops
+		if !ok {
+			return false
+		}
+		*batch = append(*batch, o)
+	} else {
+		t := time.NewTimer(carryWait)
+		select {
+		case o, ok := <-s.ops:
+			t.Stop()
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, o)
+		case <-t.C:
+			return true
+		}
+	}
+	for len(*batch) < s.opts.MaxBatch {
+		select {
+		case o, ok := <-s.ops:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, o)
+		default:
+			return true
+		}
+	}
+	return true
 }
 
 // write commits batch and reports to every op. If the batch fails, each op
@@ -68,6 +116,7 @@ func (s *Store) run() {
 func (s *Store) write(batch []*op) {
 	err := s.commit(batch)
 	if err != nil && len(batch) > 1 {
+		unpair(batch)
 		for _, o := range batch {
 			s.finish(o, s.commit([]*op{o}))
 		}
@@ -140,7 +189,10 @@ func (s *Store) enqueue(ctx context.Context, o *op) error {
 // do runs apply in the writer and waits until its transaction has ended.
 // If ctx ends first do returns ctx's error, but the write may still land.
 func (s *Store) do(ctx context.Context, apply func(t *txn) error) error {
-	o := &op{apply: apply, done: make(chan error, 1)}
+	return s.wait(ctx, &op{apply: apply, done: make(chan error, 1)})
+}
+
+func (s *Store) wait(ctx context.Context, o *op) error {
 	if err := s.enqueue(ctx, o); err != nil {
 		return err
 	}
@@ -157,7 +209,8 @@ func (s *Store) Flush(ctx context.Context) error {
 	if s.ops == nil {
 		return nil
 	}
-	if err := s.do(ctx, func(*txn) error { return nil }); err != nil {
+	o := &op{apply: func(*txn) error { return nil }, done: make(chan error, 1), barrier: true}
+	if err := s.wait(ctx, o); err != nil {
 		return fmt.Errorf("flushing store: %w", err)
 	}
 	return nil
