@@ -3,8 +3,10 @@ package gemini
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -30,45 +32,61 @@ type endpoint struct {
 	// vertexPrefix is "projects/P/locations/L/publishers/google/" on Vertex,
 	// where model paths live under the project.
 	vertexPrefix string
-	// urls caches each model's generateContent URL: joining and printing
-	// it was a dozen allocations a call.
+	// urls caches each model's generateContent request template: joining,
+	// printing and parsing its URL was a dozen allocations a call.
 	urls *urlCache
 }
 
-// urlCache maps a model, as a request names it, to its generateContent URL.
+// urlCache maps a model, as a request names it, to its generateContent
+// request template.
 type urlCache struct {
 	mu sync.RWMutex
-	m  map[string]string
+	m  map[string]*generateTarget
+}
+
+// generateTarget is one model's generateContent URL, parsed once.
+type generateTarget struct {
+	// tmpl is http.NewRequest's request for the URL, with no body and no
+	// header; each call sends a shallow copy (Request.WithContext) that
+	// gets its own. The URL it points to is shared and never modified.
+	tmpl *http.Request
+	// errURL is the URL as http.Client spells it in a *url.Error.
+	errURL string
 }
 
 // maxCachedURLs bounds the cache: a run uses a handful of models, and a
 // Go API caller naming thousands only loses the shortcut.
 const maxCachedURLs = 64
 
-// generateURL is the generateContent URL for model.
-func (e *endpoint) generateURL(model string) (string, error) {
+// target is model's generateContent target, from the cache when it is there.
+func (e *endpoint) target(model string) (*generateTarget, error) {
 	c := e.urls
 	if c != nil {
 		c.mu.RLock()
-		u, ok := c.m[model]
+		t, ok := c.m[model]
 		c.mu.RUnlock()
 		if ok {
-			return u, nil
+			return t, nil
 		}
 	}
 	mp, err := modelPath(model)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	u := e.base.JoinPath(e.apiVersion, e.vertexPrefix+mp+":generateContent").String()
+	tmpl, err := http.NewRequest(http.MethodPost, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := &generateTarget{tmpl: tmpl, errURL: tmpl.URL.String()}
 	if c != nil {
 		c.mu.Lock()
 		if len(c.m) < maxCachedURLs {
-			c.m[model] = u
+			c.m[model] = t
 		}
 		c.mu.Unlock()
 	}
-	return u, nil
+	return t, nil
 }
 
 // versionHeader names llmpipe (and the Go release, as the SDK's header
@@ -90,7 +108,7 @@ func newEndpoint(cc genai.ClientConfig) (endpoint, error) {
 		hc = http.DefaultClient
 	}
 	return endpoint{hc: hc, base: u, apiVersion: cc.HTTPOptions.APIVersion, key: []string{cc.APIKey},
-		urls: &urlCache{m: map[string]string{}}}, nil
+		urls: &urlCache{m: map[string]*generateTarget{}}}, nil
 }
 
 // modelPath is the SDK's model name rule for the Gemini API: a bare name
@@ -113,32 +131,39 @@ func modelPath(model string) (string, error) {
 // answer comes back as a genai.APIError built the way the SDK builds it.
 // Header values are shared between requests and must not be modified.
 func (e *endpoint) generateContent(ctx context.Context, item, model string, body []byte) (*bytes.Buffer, error) {
-	u, err := e.generateURL(model)
+	t, err := e.target(model)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header = http.Header{
-		"Content-Type":      jsonContentType,
-		itemHeaderKey:       {itemkey.Encode(item)},
-		"User-Agent":        versionHeader,
-		"X-Goog-Api-Client": versionHeader,
-	}
+	// What http.NewRequestWithContext makes of a *bytes.Reader body, from
+	// the model's template: the URL is not parsed again.
+	req := t.tmpl.WithContext(ctx)
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	h := make(http.Header, 8)
+	h["Content-Type"] = jsonContentType
+	h[itemHeaderKey] = []string{itemkey.Encode(item)}
+	h["User-Agent"] = versionHeader
+	h["X-Goog-Api-Client"] = versionHeader
 	if e.key != nil {
-		req.Header["X-Goog-Api-Key"] = e.key
+		h["X-Goog-Api-Key"] = e.key
 	}
-	if t := serverTimeout(ctx, e.hc.Timeout); t > 0 {
-		req.Header["X-Server-Timeout"] = []string{strconv.FormatInt(int64(math.Ceil(t.Seconds())), 10)}
+	if d := serverTimeout(ctx, e.hc.Timeout); d > 0 {
+		h["X-Server-Timeout"] = timeoutHeader(d)
 	}
-	resp, err := e.hc.Do(req)
+	req.Header = h
+	resp, err := e.do(req, t)
 	if err != nil {
 		return nil, fmt.Errorf("sending request: %w", err)
 	}
 	defer resp.Body.Close()
 	buf := getBuf()
+	if n := resp.ContentLength; n > 0 && n <= maxPooledBuf {
+		// Room for the whole body and ReadFrom's final empty read, so
+		// the buffer does not grow in steps.
+		buf.Grow(int(n) + bytes.MinRead)
+	}
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		putBuf(buf)
 		return nil, fmt.Errorf("reading reply: %w", err)
@@ -148,6 +173,66 @@ func (e *endpoint) generateContent(ctx context.Context, item, model string, body
 		return nil, apiError(resp, buf.Bytes())
 	}
 	return buf, nil
+}
+
+// do sends req as e.hc.Do would. A client with no cookie jar and no
+// timeout (the one New makes) adds nothing to a POST answered without a
+// redirect but a copy of its headers, kept for redirects, and a slice of
+// the requests sent: a tenth of a call's allocations. So such a client's
+// transport is called directly, and the rare redirect is sent again
+// through the client, which follows it. Errors are wrapped as the client
+// wraps them.
+func (e *endpoint) do(req *http.Request, t *generateTarget) (*http.Response, error) {
+	hc := e.hc
+	if hc.Jar != nil || hc.Timeout != 0 || req.URL.User != nil {
+		return hc.Do(req)
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		if tlsErr, ok := err.(tls.RecordHeaderError); ok && string(tlsErr.RecordHeader[:]) == "HTTP/" {
+			err = http.ErrSchemeMismatch
+		}
+		return nil, &url.Error{Op: "Post", URL: t.errURL, Err: err}
+	}
+	if resp.Body == nil {
+		// A RoundTripper that means "no body" this way (some test fakes).
+		resp.Body = http.NoBody
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		if resp.Header.Get("Location") == "" {
+			return resp, nil // the client returns these as they are
+		}
+		resp.Body.Close()
+		again := req.Clone(req.Context())
+		again.Body, _ = req.GetBody()
+		return hc.Do(again)
+	}
+	return resp, nil
+}
+
+// timeoutHeaders holds x-server-timeout values for whole seconds up to an
+// hour, so a call does not format one.
+var timeoutHeaders = func() [][]string {
+	hs := make([][]string, 3601)
+	for i := range hs {
+		hs[i] = []string{strconv.Itoa(i)}
+	}
+	return hs
+}()
+
+// timeoutHeader is d as x-server-timeout: whole seconds, rounded up.
+func timeoutHeader(d time.Duration) []string {
+	s := int64(math.Ceil(d.Seconds()))
+	if s >= 0 && s < int64(len(timeoutHeaders)) {
+		return timeoutHeaders[s]
+	}
+	return []string{strconv.FormatInt(s, 10)}
 }
 
 // serverTimeout is what the SDK announces in x-server-timeout: the

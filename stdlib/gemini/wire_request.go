@@ -60,9 +60,12 @@ func getBuf() *bytes.Buffer {
 	return b
 }
 
+// maxPooledBuf is the largest buffer putBuf keeps.
+const maxPooledBuf = 1 << 20
+
 // putBuf returns b unless a huge reply made it too big to be worth keeping.
 func putBuf(b *bytes.Buffer) {
-	if b.Cap() <= 1<<20 {
+	if b.Cap() <= maxPooledBuf {
 		bufPool.Put(b)
 	}
 }
