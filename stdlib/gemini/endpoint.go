@@ -130,7 +130,11 @@ func modelPath(model string) (string, error) {
 // in a pooled buffer the caller must hand back with putBuf. A non-2xx
 // answer comes back as a genai.APIError built the way the SDK builds it.
 // Header values are shared between requests and must not be modified.
-func (e *endpoint) generateContent(ctx context.Context, item, model string, body []byte) (*bytes.Buffer, error) {
+//
+// timeout is the attempt's own (0: none). ctx may end up to 1 % later
+// than it (see sharedDeadlines), so x-server-timeout is held to it: the
+// header says what the SDK would say for a context of exactly timeout.
+func (e *endpoint) generateContent(ctx context.Context, timeout time.Duration, item, model string, body []byte) (*bytes.Buffer, error) {
 	t, err := e.target(model)
 	if err != nil {
 		return nil, err
@@ -149,7 +153,11 @@ func (e *endpoint) generateContent(ctx context.Context, item, model string, body
 	if e.key != nil {
 		h["X-Goog-Api-Key"] = e.key
 	}
-	if d := serverTimeout(ctx, e.hc.Timeout); d > 0 {
+	d := serverTimeout(ctx, e.hc.Timeout)
+	if timeout > 0 && (d == 0 || d > timeout) {
+		d = timeout
+	}
+	if d > 0 {
 		h["X-Server-Timeout"] = timeoutHeader(d)
 	}
 	req.Header = h

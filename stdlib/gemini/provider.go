@@ -48,6 +48,8 @@ type Options struct {
 type Provider struct {
 	client  *genai.Client
 	schemas schemaCache
+	// deadlines bounds each attempt by its Request.Timeout.
+	deadlines sharedDeadlines
 	// direct is the generateContent endpoint, taken from the client's
 	// resolved config so the direct path and the SDK agree on it.
 	direct endpoint

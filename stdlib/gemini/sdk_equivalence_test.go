@@ -73,20 +73,26 @@ func TestWireEquivalence(t *testing.T) {
 		name string
 		base string // appended to the fake's URL
 		req  runtime.Request
+		// ctxTimeout, when set, bounds the caller's context too.
+		ctxTimeout time.Duration
 	}{
-		{"minimal", "", runtime.Request{Item: "a", Model: "gemini-2.5-flash-lite", Prompt: "hi"}},
-		{"empty prompt", "", runtime.Request{Item: "a", Model: "gemini-2.5-flash-lite"}},
+		{"minimal", "", runtime.Request{Item: "a", Model: "gemini-2.5-flash-lite", Prompt: "hi"}, 0},
+		{"empty prompt", "", runtime.Request{Item: "a", Model: "gemini-2.5-flash-lite"}, 0},
 		{"everything", "", runtime.Request{
 			Item: "row-7", Model: "gemini-2.5-flash", System: "You are a classifier.",
 			Prompt: "Classify: I love it", SchemaID: "s1", Schema: schema(),
 			CachedContent: "cachedContents/c123", Temperature: ptr(0.0), TopP: ptr(0.95), TopK: ptr(40),
-			MaxOutputTokens: 256, ThinkingBudget: ptr(0), Timeout: 5 * time.Second}},
+			MaxOutputTokens: 256, ThinkingBudget: ptr(0), Timeout: 5 * time.Second}, 0},
 		{"odd values", "", runtime.Request{
 			Item: "r/8 ü", Model: "models/gemini-2.5-pro", System: "Réponds <en> \"JSON\" & rien d'autre\n\u2028",
 			Prompt: "line one\nline two\t<b>é😀</b>", Schema: schema(), // no SchemaID: not cached
-			Temperature: ptr(0.7), TopP: ptr(1.0), TopK: ptr(1), MaxOutputTokens: 65536, ThinkingBudget: ptr(-1)}},
+			Temperature: ptr(0.7), TopP: ptr(1.0), TopK: ptr(1), MaxOutputTokens: 65536, ThinkingBudget: ptr(-1)}, 0},
 		{"path prefix", "/proxy/gemini/", runtime.Request{Item: "p", Model: "gemini-2.5-flash", Prompt: "hi",
-			Temperature: ptr(1.3), Timeout: 90 * time.Second}},
+			Temperature: ptr(1.3), Timeout: 90 * time.Second}, 0},
+		{"caller's deadline first", "", runtime.Request{Item: "d", Model: "gemini-2.5-flash", Prompt: "hi",
+			Timeout: 60 * time.Second}, 3 * time.Second},
+		{"attempt's deadline first", "", runtime.Request{Item: "d", Model: "gemini-2.5-flash", Prompt: "hi",
+			Timeout: 30 * time.Second}, 50 * time.Second},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -96,6 +102,11 @@ func TestWireEquivalence(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
+			if c.ctxTimeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, c.ctxTimeout)
+				defer cancel()
+			}
 			cfg, err := sdkConfig(&c.req, &p.schemas)
 			if err != nil {
 				t.Fatal(err)
