@@ -26,8 +26,9 @@ func (p *Provider) Generate(ctx context.Context, req *runtime.Request) (*runtime
 		return nil, err
 	}
 
-	attemptCtx, cancel := p.deadlines.attempt(ctx, req.Timeout)
-	defer cancel()
+	a := p.deadlines.attempt(ctx, req.Timeout)
+	defer a.done()
+	attemptCtx := a.ctx
 	raw, err := p.direct.generateContent(attemptCtx, req.Timeout, req.Item, req.Model, body)
 	if err != nil {
 		return nil, classify(ctx, attemptCtx, req.Timeout, "generating with "+req.Model, err)

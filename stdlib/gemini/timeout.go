@@ -26,11 +26,13 @@ func withAttemptTimeout(ctx context.Context, d time.Duration) (context.Context, 
 //
 // Attempts with the same parent and timeout d that start within one slot
 // (d/100 long) share a context whose deadline is the slot's end plus d. So
-// an attempt is cut off after at least d and at most 1.01·d, and about a
-// hundred such contexts are alive per parent and timeout, each released by
-// its own timer at its deadline (or when the parent ends). Nothing is
-// cancelled when an attempt returns: the transport's own per-request
-// context, a child of the shared one, is what ends the request.
+// an attempt is cut off after at least d and at most 1.01·d. A slot counts
+// the attempts using it; once it is no longer among the newest few (a
+// newer slot replaced it) and its last attempt is over, its context is
+// cancelled, which releases its timer and its place in the parent, as the
+// per-attempt cancel did. So the contexts alive are those of attempts in
+// flight plus a few, whatever the parents (a parent per call shares
+// nothing and costs what WithTimeout did).
 //
 // The zero value is ready; it is safe for concurrent use.
 type sharedDeadlines struct {
@@ -42,47 +44,100 @@ type sharedDeadlines struct {
 type deadlineSlot struct {
 	parent context.Context
 	d      time.Duration
-	end    time.Time // attempts starting before end share ctx
+	end    time.Time // attempts starting before end may share ctx
 	ctx    context.Context
-	// cancel is never called: ctx's own timer releases it at its deadline,
-	// after every attempt sharing it has returned or timed out.
 	cancel context.CancelFunc
+	// refs counts the attempts using ctx; -1 once ctx is cancelled, after
+	// which no attempt may join.
+	refs atomic.Int64
+	// replaced is set when a newer slot takes this one's place.
+	replaced atomic.Bool
+}
+
+// join adds an attempt to the slot unless its context was released.
+func (sl *deadlineSlot) join() bool {
+	for {
+		r := sl.refs.Load()
+		if r < 0 {
+			return false
+		}
+		if sl.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
+// leave ends an attempt, and releases the context if it was the last one
+// of a replaced slot.
+func (sl *deadlineSlot) leave() {
+	if sl.refs.Add(-1) == 0 && sl.replaced.Load() {
+		sl.release()
+	}
+}
+
+// release cancels the context if no attempt uses it.
+func (sl *deadlineSlot) release() {
+	if sl.refs.CompareAndSwap(0, -1) {
+		sl.cancel()
+	}
+}
+
+// attempt is the context of one attempt; done must be called when the
+// attempt is over.
+type attempt struct {
+	ctx    context.Context
+	slot   *deadlineSlot      // a shared context, or
+	cancel context.CancelFunc // the attempt's own
+}
+
+func (a attempt) done() {
+	if a.slot != nil {
+		a.slot.leave()
+	} else {
+		a.cancel()
+	}
 }
 
 // minSharedTimeout is the shortest timeout whose attempts share contexts
 // (its slot is then 1 ms); shorter ones, seen in tests, get their own.
 const minSharedTimeout = 100 * time.Millisecond
 
-// attempt returns the context for an attempt bounded by d > 0, and the
-// function to call when the attempt is over.
-func (s *sharedDeadlines) attempt(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+// attempt returns the context for an attempt bounded by d (0: only by
+// parent).
+func (s *sharedDeadlines) attempt(parent context.Context, d time.Duration) attempt {
 	// A parent is matched by identity, which only a pointer can be
 	// trusted to have (== on other types may panic or conflate).
 	if d < minSharedTimeout || reflect.TypeOf(parent).Kind() != reflect.Pointer {
-		return withAttemptTimeout(parent, d)
+		ctx, cancel := withAttemptTimeout(parent, d)
+		return attempt{ctx: ctx, cancel: cancel}
 	}
 	now := time.Now()
-	if ctx := s.lookup(parent, d, now); ctx != nil {
-		return ctx, noCancel
+	if sl := s.lookup(parent, d, now); sl != nil {
+		return attempt{ctx: sl.ctx, slot: sl}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ctx := s.lookup(parent, d, now); ctx != nil {
-		return ctx, noCancel
+	if sl := s.lookup(parent, d, now); sl != nil {
+		return attempt{ctx: sl.ctx, slot: sl}
 	}
 	sl := &deadlineSlot{parent: parent, d: d, end: now.Add(d / 100)}
 	sl.ctx, sl.cancel = context.WithDeadline(parent, sl.end.Add(d))
-	s.slots[s.next.Add(1)%uint32(len(s.slots))].Store(sl)
-	return sl.ctx, noCancel
+	sl.refs.Store(1)
+	old := s.slots[s.next.Add(1)%uint32(len(s.slots))].Swap(sl)
+	if old != nil {
+		old.replaced.Store(true)
+		old.release()
+	}
+	return attempt{ctx: sl.ctx, slot: sl}
 }
 
-func (s *sharedDeadlines) lookup(parent context.Context, d time.Duration, now time.Time) context.Context {
+// lookup joins a current slot for parent and d, if there is one.
+func (s *sharedDeadlines) lookup(parent context.Context, d time.Duration, now time.Time) *deadlineSlot {
 	for i := range s.slots {
-		if sl := s.slots[i].Load(); sl != nil && sl.d == d && sl.parent == parent && now.Before(sl.end) {
-			return sl.ctx
+		sl := s.slots[i].Load()
+		if sl != nil && sl.d == d && sl.parent == parent && now.Before(sl.end) && sl.join() {
+			return sl
 		}
 	}
 	return nil
 }
-
-func noCancel() {}
