@@ -27,12 +27,20 @@ type Expr struct {
 
 	program *vm.Program
 	canon   string // the parsed expression printed back, for fingerprints
+	// path is set when the program only reads a variable and fetches
+	// constant keys from it (item.text, item.meta.lang): see fetchPath.
+	path []string
 }
 
 // Eval runs the expression against env.
 func (e *Expr) Eval(env map[string]any) (any, error) {
 	if e == nil || e.program == nil {
 		return nil, errors.New("expression was not compiled")
+	}
+	if e.path != nil {
+		if v, ok := fetchPath(env, e.path); ok {
+			return v, nil
+		}
 	}
 	// A VM is reusable but not shareable; pooling them saves the stack
 	// allocations expr.Run makes per call, on the per-item hot path.
@@ -46,6 +54,67 @@ func (e *Expr) Eval(env map[string]any) (any, error) {
 }
 
 var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
+
+// fetchPath runs a path program (see pathOf) without the VM: expr fetches
+// a map key through reflect, which costs an allocation per key, and the
+// ids and prompt holes of every item are such paths. It gives up (ok
+// false) on anything but a map[string]any along the way, so that the VM
+// runs the program and reports what it reports; on maps both give the
+// key's value, or nil when it is missing.
+func fetchPath(env map[string]any, path []string) (v any, ok bool) {
+	v = env[path[0]]
+	for _, k := range path[1:] {
+		m, isMap := v.(map[string]any)
+		if !isMap {
+			return nil, false
+		}
+		v = m[k]
+	}
+	return v, true
+}
+
+// pathOf returns the keys a program reads when its bytecode is exactly a
+// variable load from a map environment followed by fetches of constant
+// string keys (OpLoadFast, then OpPush + OpFetch pairs); nil otherwise.
+// Reading the compiled program, not the source, keeps fetchPath to what
+// the VM would do.
+func pathOf(p *vm.Program) []string {
+	code := p.Bytecode
+	if len(code) == 0 || len(code)%2 == 0 || len(code) > 2*maxPathKeys+1 || len(p.Arguments) != len(code) {
+		return nil
+	}
+	key := func(i int) (string, bool) {
+		a := p.Arguments[i]
+		if a < 0 || a >= len(p.Constants) {
+			return "", false
+		}
+		s, ok := p.Constants[a].(string)
+		return s, ok
+	}
+	if code[0] != vm.OpLoadFast {
+		return nil
+	}
+	root, ok := key(0)
+	if !ok {
+		return nil
+	}
+	path := []string{root}
+	for i := 1; i < len(code); i += 2 {
+		if code[i] != vm.OpPush || code[i+1] != vm.OpFetch {
+			return nil
+		}
+		k, ok := key(i)
+		if !ok {
+			return nil
+		}
+		path = append(path, k)
+	}
+	return path
+}
+
+// maxPathKeys bounds the paths pathOf takes (a.b.c.d…); longer ones run
+// in the VM.
+const maxPathKeys = 8
 
 // EvalBool runs a boolean expression; a nil or non-bool result is an error.
 func (e *Expr) EvalBool(env map[string]any) (bool, error) {
@@ -334,7 +403,7 @@ func compile(env exprEnv, s site, asBool bool) (*Expr, *lang.Diagnostic) {
 	nilUnguarded(env, s)
 	key := memoKey{vars: reflect.ValueOf(env.vars).Pointer(), src: s.src, asBool: asBool}
 	if m, ok := env.memo[key]; ok {
-		return &Expr{Source: s.src, Range: s.rng, program: m.e.program, canon: m.e.canon}, nil
+		return &Expr{Source: s.src, Range: s.rng, program: m.e.program, canon: m.e.canon, path: m.e.path}, nil
 	}
 	prog, err := expr.Compile(s.src, opts...)
 	if err != nil {
@@ -343,7 +412,7 @@ func compile(env exprEnv, s site, asBool bool) (*Expr, *lang.Diagnostic) {
 	if d := enumMisuse(env, s); d != nil {
 		return nil, d
 	}
-	e := &Expr{Source: s.src, Range: s.rng, program: prog, canon: canonical(s.src)}
+	e := &Expr{Source: s.src, Range: s.rng, program: prog, canon: canonical(s.src), path: pathOf(prog)}
 	if env.memo != nil {
 		env.memo[key] = memoEntry{vars: env.vars, e: e}
 	}

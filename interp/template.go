@@ -47,11 +47,59 @@ func (t *Template) Render(env map[string]any) (string, error) {
 	if t == nil {
 		return "", nil
 	}
+	if s, ok, err := renderFlat(t.nodes, env); ok {
+		return s, err
+	}
 	var b strings.Builder
 	if err := render(&b, t.nodes, env); err != nil {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// maxFlat is how many text and hole nodes renderFlat takes: their values
+// wait in an array on the stack.
+const maxFlat = 16
+
+// renderFlat renders a template of text and holes only (most prompts) into
+// one allocation, or none when it is a single hole holding a string; ok is
+// false for any other template, which render builds. The result is the
+// same: holes are evaluated in order, and the first error stops it.
+func renderFlat(nodes []tnode, env map[string]any) (_ string, ok bool, _ error) {
+	if len(nodes) > maxFlat {
+		return "", false, nil
+	}
+	for _, nd := range nodes {
+		switch nd.(type) {
+		case textNode, holeNode:
+		default:
+			return "", false, nil
+		}
+	}
+	var parts [maxFlat]string
+	n := 0
+	for i, nd := range nodes {
+		switch nd := nd.(type) {
+		case textNode:
+			parts[i] = nd.text
+		case holeNode:
+			v, err := nd.e.Eval(env)
+			if err != nil {
+				return "", true, err
+			}
+			parts[i] = formatValue(v)
+		}
+		n += len(parts[i])
+	}
+	if len(nodes) == 1 {
+		return parts[0], true, nil
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range parts[:len(nodes)] {
+		b.WriteString(p)
+	}
+	return b.String(), true, nil
 }
 
 func render(b *strings.Builder, nodes []tnode, env map[string]any) error {

@@ -130,7 +130,7 @@ func (c *census) visit(ctx context.Context, step *interp.Step, rec *Record) erro
 	}
 	n.Done++
 	rec.Outputs[step.Name] = out
-	rec.Order = appendStep(rec.Order, step.Name)
+	rec.addOrder(step.Name)
 	kids := c.children[step]
 	for i, kid := range kids {
 		next := rec

@@ -373,7 +373,7 @@ func admit(src *interp.Source, it *Item, env map[string]any) *Record {
 				}
 				it.Err = fmt.Errorf("id: %w", ierr)
 			} else if s, ok := v.(string); ok {
-				rec.ID, idSet = s, true
+				rec.ID, rec.idv, idSet = s, v, true
 			} else {
 				rec.ID, idSet = fmt.Sprint(v), true
 			}

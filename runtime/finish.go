@@ -14,7 +14,7 @@ import (
 func (r *Runner) succeed(ctx context.Context, st *stage, it *itemRun, model *interp.Model, out any, resp *Response, hit bool) {
 	rec := it.rec
 	rec.Outputs[it.step.Name] = out
-	rec.Order = appendStep(rec.Order, it.step.Name)
+	rec.addOrder(it.step.Name)
 	rec.Model, rec.Rung, rec.Attempts, rec.Cached = model.ID, it.rung, it.attempt, hit
 	if !hit {
 		top := it.step.Models[len(it.step.Models)-1].ID
@@ -162,7 +162,7 @@ func (r *Runner) resume(ctx context.Context, st *stage, step *interp.Step, rec *
 		return resumeDone
 	}
 	rec.Outputs[step.Name] = out
-	rec.Order = appendStep(rec.Order, step.Name)
+	rec.addOrder(step.Name)
 	r.stats.succeeded.Add(1)
 	r.deliver(ctx, rec)
 	st.send(ctx, rec)
@@ -187,13 +187,18 @@ func decodeOutput(step *interp.Step, raw json.RawMessage) (any, error) {
 	return reply.Value, nil
 }
 
-func appendStep(order []string, step string) []string {
-	for _, s := range order {
+// addOrder appends step to rec.Order unless it is there already. The
+// first step goes into the record's own orderBuf: no allocation.
+func (rec *Record) addOrder(step string) {
+	for _, s := range rec.Order {
 		if s == step {
-			return order
+			return
 		}
 	}
-	return append(order, step)
+	if rec.Order == nil {
+		rec.Order = rec.orderBuf[:0]
+	}
+	rec.Order = append(rec.Order, step)
 }
 
 func endRun(ctx context.Context, s Store, id int64, sum *Summary) error {

@@ -24,6 +24,8 @@ type Item struct {
 
 // Source yields items. Next returns io.EOF after the last item. Next is
 // called from one goroutine; Close is called once after the last Next.
+// The *Item Next returns may be reused by the next call (the runtime reads
+// it before asking again); its Data and Outputs are the caller's.
 type Source interface {
 	Next(ctx context.Context) (*Item, error)
 	Close() error
@@ -93,6 +95,12 @@ type Record struct {
 
 	// trk tracks the item for sinks with order = "source"; nil otherwise.
 	trk *itemTrack
+	// idv is ID boxed, as the source's id expression gave it, so that
+	// each step's env does not box it again; nil when it was not kept.
+	idv any
+	// orderBuf backs Order for its first step, saving an allocation per
+	// record (see addOrder).
+	orderBuf [1]string
 }
 
 // Failure says why an item failed at a step.

@@ -197,7 +197,11 @@ func (r *Runner) prepare(ctx context.Context, st *stage, rec *Record, it *itemRu
 // not simply leaves it to the collector.
 func recordEnv(rec *Record) map[string]any {
 	env := envPool.Get().(map[string]any)
-	env[interp.VarID] = rec.ID
+	if s, ok := rec.idv.(string); ok && s == rec.ID {
+		env[interp.VarID] = rec.idv // boxed once, by admit
+	} else {
+		env[interp.VarID] = rec.ID
+	}
 	env[interp.VarItem] = rec.Item
 	for k, v := range rec.Outputs {
 		env[k] = v

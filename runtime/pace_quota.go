@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/llmpipe/llmpipe/runtime/quota"
@@ -26,8 +27,16 @@ func (q QuotaPacer) Acquire(ctx context.Context, model string, estTokens int) (P
 		}
 		return nil, err
 	}
-	return quotaPermit{p}, nil
+	qp := permitPool.Get().(*quotaPermit)
+	qp.p = p
+	return qp, nil
 }
+
+// permitPool recycles the permits Acquire hands out: boxing a fresh one
+// into the Permit interface cost an allocation per call. The runtime ends
+// each permit exactly once (callSlot.release, or Cancel when the slot is
+// given up), and the permit goes back to the pool then.
+var permitPool = sync.Pool{New: func() any { return new(quotaPermit) }}
 
 // SuggestConcurrency implements Pacer.
 func (q QuotaPacer) SuggestConcurrency(model string) int { return q.Limiter.SuggestConcurrency(model) }
@@ -59,15 +68,28 @@ func (q QuotaPacer) Stats(model string) ModelStats {
 	}
 }
 
+// quotaPermit is a quota.Permit as a Permit. Its methods end it and give
+// it back to permitPool: none may be called again.
 type quotaPermit struct{ p quota.Permit }
 
-func (q quotaPermit) Done(promptTokens int, latency time.Duration) { q.p.Done(promptTokens, latency) }
-func (q quotaPermit) Cancel()                                      { q.p.Cancel() }
+// end takes the permit out of q and returns q to the pool.
+func (q *quotaPermit) end() quota.Permit {
+	p := q.p
+	q.p = quota.Permit{}
+	permitPool.Put(q)
+	return p
+}
 
-func (q quotaPermit) RateLimited(e *Error) {
+func (q *quotaPermit) Done(promptTokens int, latency time.Duration) {
+	q.end().Done(promptTokens, latency)
+}
+
+func (q *quotaPermit) Cancel() { q.end().Cancel() }
+
+func (q *quotaPermit) RateLimited(e *Error) {
 	rl := quota.RateLimit{RetryDelay: e.RetryDelay}
 	for _, v := range e.Quota {
 		rl.Axes = append(rl.Axes, quota.Axis(v.Axis))
 	}
-	q.p.RateLimited(rl)
+	q.end().RateLimited(rl)
 }

@@ -10,8 +10,8 @@ import (
 
 // openJSONL reads one JSON object per line.
 func openJSONL(src *interp.Source) (*lineSource, error) {
-	return openLineSource(src, func(b []byte, _ int) (map[string]any, error) {
-		m, err := decodeObject(b)
+	return openLineSource(src, func(text string, _ int) (map[string]any, error) {
+		m, err := decodeObject(text)
 		if err != nil {
 			return nil, err
 		}
@@ -33,9 +33,10 @@ func fitSchema(src *interp.Source, m map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
-// decodeObject decodes b as exactly one JSON object with normalised numbers.
-func decodeObject(b []byte) (map[string]any, error) {
-	v, err := parseJSON(b)
+// decodeObject decodes text as exactly one JSON object with normalised
+// numbers; its strings are slices of text.
+func decodeObject(text string) (map[string]any, error) {
+	v, err := parseJSONText(text)
 	if err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}

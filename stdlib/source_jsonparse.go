@@ -36,7 +36,12 @@ func (e *jsonSyntaxError) Error() string {
 
 // parseJSON parses b as one JSON value surrounded only by white space.
 func parseJSON(b []byte) (any, error) {
-	text := string(b) // copied once; strings are sliced from it
+	return parseJSONText(string(b)) // copied once; strings are sliced from it
+}
+
+// parseJSONText is parseJSON for text already in a string: the values'
+// strings are sliced from it.
+func parseJSONText(text string) (any, error) {
 	sc := jsonscan.New(text)
 	sc.MaxDepth = maxDepth
 	sc.ReplaceInvalid = true

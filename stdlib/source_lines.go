@@ -1,12 +1,12 @@
 package stdlib
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/interp"
@@ -20,48 +20,53 @@ import (
 type lineSource struct {
 	src    *interp.Source
 	f      *os.File
-	lr     *lineReader
+	lr     *blockReader
 	index  int
-	decode func(b []byte, line int) (map[string]any, error)
+	decode func(text string, line int) (map[string]any, error)
+	// item is what Next returns, reused by the next call (see
+	// runtime.Source): a fresh one cost an allocation per line.
+	item runtime.Item
 }
 
-func openLineSource(src *interp.Source, decode func(b []byte, line int) (map[string]any, error)) (*lineSource, error) {
+func openLineSource(src *interp.Source, decode func(text string, line int) (map[string]any, error)) (*lineSource, error) {
 	f, err := os.Open(src.Path)
 	if err != nil {
 		return nil, err
 	}
-	return &lineSource{src: src, f: f, lr: newLineReader(f), decode: decode}, nil
+	return &lineSource{src: src, f: f, lr: newBlockReader(newLineReader(f)), decode: decode}, nil
 }
 
 // openLines reads a text file as {"text": line, "line": number} items.
 func openLines(src *interp.Source) (*lineSource, error) {
-	return openLineSource(src, func(b []byte, line int) (map[string]any, error) {
-		return map[string]any{"text": string(b), "line": line}, nil
+	return openLineSource(src, func(text string, line int) (map[string]any, error) {
+		return map[string]any{"text": text, "line": line}, nil
 	})
 }
 
 // Next returns the next non-blank line as an item; a line that does not
-// decode (or is too long) is an item with Err set.
+// decode (or is too long) is an item with Err set. The item is valid until
+// the next call; its Data is the caller's.
 func (s *lineSource) Next(ctx context.Context) (*runtime.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	for {
-		b, err := s.lr.next()
+		text, line, err := s.lr.next()
 		if err != nil {
-			return s.failed(err)
+			return s.failed(err, line)
 		}
-		if isBlank(b) {
+		if isBlankString(text) {
 			continue
 		}
 		s.index++
-		it := &runtime.Item{Index: s.index, Line: s.lr.line}
-		if !utf8.Valid(b) {
-			b, it.Repaired = bytes.ToValidUTF8(b, replacementChar), true
+		it := &s.item
+		*it = runtime.Item{Index: s.index, Line: line}
+		if !utf8.ValidString(text) {
+			text, it.Repaired = strings.ToValidUTF8(text, "\uFFFD"), true
 		}
-		it.Data, it.Err = s.decode(b, s.lr.line)
+		it.Data, it.Err = s.decode(text, line)
 		if it.Err != nil {
-			it.Err = fmt.Errorf("line %d: %w", s.lr.line, it.Err)
+			it.Err = fmt.Errorf("line %d: %w", line, it.Err)
 		}
 		return it, nil
 	}
@@ -71,21 +76,18 @@ func (s *lineSource) Next(ctx context.Context) (*runtime.Item, error) {
 // too long (an item with Err set) or a read error. It is apart from Next
 // because errors.As's target escapes: declared in Next, it cost an
 // allocation for every line.
-func (s *lineSource) failed(err error) (*runtime.Item, error) {
+func (s *lineSource) failed(err error, line int) (*runtime.Item, error) {
 	var long *lineTooLongError
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, io.EOF
 	case errors.As(err, &long):
 		s.index++
-		return &runtime.Item{Index: s.index, Line: s.lr.line, Err: fmt.Errorf("line %d: %w", s.lr.line, err)}, nil
+		s.item = runtime.Item{Index: s.index, Line: line, Err: fmt.Errorf("line %d: %w", line, err)}
+		return &s.item, nil
 	}
 	return nil, nextErr(s.src, err)
 }
-
-// replacementChar stands in for bytes that are not UTF-8 (an item with
-// any is marked Repaired, and counted).
-var replacementChar = []byte("\uFFFD")
 
 // Close closes the file; it may be called more than once.
 func (s *lineSource) Close() error { return closeOnce(&s.f) }
@@ -99,3 +101,7 @@ func (s *lineSource) Count(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// replacementChar stands in for bytes that are not UTF-8 (an item with
+// any is marked Repaired, and counted).
+var replacementChar = []byte("\uFFFD")

@@ -104,3 +104,113 @@ func isBlank(b []byte) bool {
 	}
 	return true
 }
+
+// blockReader gives a lineReader's lines as strings, copying them from the
+// reader's buffer in blocks of many lines: one allocation per block instead
+// of one per line. The lines' strings (and any string sliced from them,
+// such as a jsonl item's values) keep their block alive; blocks are small
+// enough that the items in flight pin little.
+type blockReader struct {
+	lr      *lineReader
+	scratch []byte        // the next block, being gathered
+	blk     string        // the current block
+	queue   []pendingLine // the current block's lines, in order
+	head    int           // the next of queue to give
+	end     error         // io.EOF or a read error, after the queued lines
+}
+
+// pendingLine is one line of a block: blk[off:off+n] at a 1-based line,
+// or a line too long to give (err).
+type pendingLine struct {
+	off, n, line int
+	err          error
+}
+
+// Block bounds: a block is cut after blockBytes of lines or blockLines
+// lines, whichever comes first (a longer line makes a block of its own).
+const (
+	blockBytes = 32 << 10
+	blockLines = 512
+)
+
+func newBlockReader(lr *lineReader) *blockReader { return &blockReader{lr: lr} }
+
+// next returns the next line and its 1-based number. At the end it
+// returns io.EOF; a too-long line returns a *lineTooLongError with its
+// number, and the lines after it follow.
+func (br *blockReader) next() (string, int, error) {
+	if br.head == len(br.queue) {
+		if br.end != nil {
+			return "", br.lr.line, br.end
+		}
+		br.fill()
+		if br.head == len(br.queue) {
+			return "", br.lr.line, br.end
+		}
+	}
+	p := br.queue[br.head]
+	br.head++
+	if p.err != nil {
+		return "", p.line, p.err
+	}
+	return br.blk[p.off : p.off+p.n], p.line, nil
+}
+
+// fill reads the next block of lines, stopping early at a too-long line,
+// the end or a read error. Only its first line may wait for the file:
+// the rest are lines already whole in the reader's buffer, so a source
+// fed slowly (a pipe) gives each line as soon as it comes, as before.
+func (br *blockReader) fill() {
+	br.queue, br.head = br.queue[:0], 0
+	if cap(br.scratch) > 4<<20 {
+		br.scratch = nil // do not keep one huge line's buffer for the rest of the file
+	}
+	br.scratch = br.scratch[:0]
+	stopAt := -1 // Buffered() once the whole lines buffered after the first are read
+	for len(br.scratch) < blockBytes && len(br.queue) < blockLines {
+		if stopAt >= 0 && br.lr.r.Buffered() <= stopAt {
+			break
+		}
+		b, err := br.lr.next()
+		if err != nil {
+			if isTooLong(err) {
+				br.queue = append(br.queue, pendingLine{line: br.lr.line, err: err})
+				break
+			}
+			br.end = err
+			break
+		}
+		br.queue = append(br.queue, pendingLine{off: len(br.scratch), n: len(b), line: br.lr.line})
+		br.scratch = append(br.scratch, b...)
+		if stopAt < 0 {
+			stopAt = br.lr.r.Buffered() - wholeBuffered(br.lr.r)
+		}
+	}
+	br.blk = string(br.scratch)
+}
+
+// wholeBuffered is how many of r's buffered bytes are whole lines (up to
+// the last newline), looking no further than a block's worth ahead.
+func wholeBuffered(r *bufio.Reader) int {
+	b, _ := r.Peek(min(r.Buffered(), 2*blockBytes))
+	return bytes.LastIndexByte(b, '\n') + 1
+}
+
+// isTooLong reports a *lineTooLongError; apart from fill because
+// errors.As's target escapes.
+func isTooLong(err error) bool {
+	var long *lineTooLongError
+	return errors.As(err, &long)
+}
+
+// isBlankString is isBlank for a string.
+func isBlankString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n', '\f', '\v':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/llmpipe/llmpipe/interp"
 )
@@ -121,6 +122,56 @@ func (m Model) Limits(tier int) Limits {
 // prefix ("gemini-2.5-flash-image") is not found: pricing it as its base
 // model would be wrong.
 func Lookup(id string) (Model, bool) {
+	// Every call's cost and every budget reservation price their model
+	// here: remembering the answer per id saves the normalising and, for an
+	// unknown id, a walk of the whole table, per call.
+	if memo := lookupMemo.Load(); memo != nil {
+		if r, ok := (*memo)[id]; ok {
+			return r.m, r.ok
+		}
+	}
+	m, ok := lookup(id)
+	rememberLookup(id, m, ok)
+	return m, ok
+}
+
+// lookupResult is one remembered answer of Lookup.
+type lookupResult struct {
+	m  Model
+	ok bool
+}
+
+// lookupMemo maps ids as given to Lookup's answers. It is copied on write
+// (ids are few and are all asked for early), so readers take no lock.
+var (
+	lookupMemo   atomic.Pointer[map[string]lookupResult]
+	lookupMemoMu sync.Mutex
+)
+
+// maxLookupMemo bounds the memo: ids come from pipelines and stores, a
+// handful per run, but nothing should grow without end.
+const maxLookupMemo = 512
+
+func rememberLookup(id string, m Model, ok bool) {
+	lookupMemoMu.Lock()
+	defer lookupMemoMu.Unlock()
+	var old map[string]lookupResult
+	if p := lookupMemo.Load(); p != nil {
+		old = *p
+	}
+	if len(old) >= maxLookupMemo {
+		return
+	}
+	next := make(map[string]lookupResult, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[id] = lookupResult{m: m, ok: ok}
+	lookupMemo.Store(&next)
+}
+
+// lookup is Lookup without the memo.
+func lookup(id string) (Model, bool) {
 	t := table()
 	id = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(id), "models/"))
 	if m, ok := t[id]; ok {
