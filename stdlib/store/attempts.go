@@ -53,21 +53,31 @@ func (s *Store) writeAttempt(t *txn, att *attemptOp) error {
 	args[n-2], args[n-1] = nil, nil // finish, version: not an entry
 	if put := att.put; put != nil {
 		args[n-2] = put.p.resp.FinishReason
-		if v := put.p.resp.ModelVersion; v != "" {
+		if v := put.p.resp.ModelVersion; v != args[5] { // NULL: the model's
 			args[n-1] = v
 		}
 		if put.may {
-			k := args[6] // request_key
-			if _, err := t.exec(s.ws.clearEntries, k); err != nil {
+			if _, err := t.exec(s.ws.clearEntries, s.responses.attempt(put.key), cacheKeyArg(put.key)); err != nil {
 				return err
 			}
-			if _, err := t.exec(s.ws.dropResponse, k); err != nil {
+			if _, err := t.exec(s.ws.dropResponse, args[6]); err != nil {
 				return err
 			}
 		}
 	}
-	_, err := t.exec(s.ws.attempt, args...)
-	return err
+	res, err := t.exec(s.ws.attempt, args...)
+	if err != nil || att.put == nil {
+		return err
+	}
+	// Found by its id until Close puts it in cache_keys. Should the
+	// transaction fail, the id holds nothing (or another key: the entry
+	// queries check the key), a miss.
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	s.responses.setAttempt(att.key, id)
+	return nil
 }
 
 // pairPuts pairs each put in batch with the attempt that follows it for

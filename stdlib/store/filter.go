@@ -23,63 +23,94 @@ import (
 )
 
 // hashSet is a set of uint64 in one open-addressing table with linear
-// probing; 0 marks an empty slot, so the value 0 is kept aside.
+// probing; 0 marks an empty slot, so the value 0 is kept aside. With
+// withVals it maps each to an int64 as well (hashMap).
 type hashSet struct {
-	slots   []uint64
-	n       int
-	hasZero bool
+	slots    []uint64
+	vals     []int64 // parallel to slots, when withVals
+	n        int
+	hasZero  bool
+	zeroVal  int64
+	withVals bool
 }
 
 func (h *hashSet) has(v uint64) bool {
+	_, ok := h.get(v)
+	return ok
+}
+
+func (h *hashSet) get(v uint64) (int64, bool) {
 	if v == 0 {
-		return h.hasZero
+		return h.zeroVal, h.hasZero
 	}
 	if len(h.slots) == 0 {
-		return false
+		return 0, false
 	}
 	mask := uint64(len(h.slots) - 1)
 	for i := mix(v) & mask; ; i = (i + 1) & mask {
 		switch h.slots[i] {
 		case v:
-			return true
+			if h.withVals {
+				return h.vals[i], true
+			}
+			return 0, true
 		case 0:
-			return false
+			return 0, false
 		}
 	}
 }
 
-func (h *hashSet) add(v uint64) {
+func (h *hashSet) add(v uint64) { h.put(v, 0, false) }
+
+// put adds v; with set, it also sets v's value (kept otherwise).
+func (h *hashSet) put(v uint64, val int64, set bool) {
 	if v == 0 {
 		h.hasZero = true
+		if set {
+			h.zeroVal = val
+		}
 		return
 	}
 	if (h.n+1)*4 > len(h.slots)*3 {
 		h.grow()
 	}
-	if h.insert(v) {
+	if h.insert(v, val, set) {
 		h.n++
 	}
 }
 
-func (h *hashSet) insert(v uint64) bool {
+func (h *hashSet) insert(v uint64, val int64, set bool) bool {
 	mask := uint64(len(h.slots) - 1)
 	for i := mix(v) & mask; ; i = (i + 1) & mask {
 		switch h.slots[i] {
 		case v:
+			if set && h.withVals {
+				h.vals[i] = val
+			}
 			return false
 		case 0:
 			h.slots[i] = v
+			if h.withVals {
+				h.vals[i] = val
+			}
 			return true
 		}
 	}
 }
 
 func (h *hashSet) grow() {
-	old := h.slots
+	old, oldVals := h.slots, h.vals
 	h.slots = make([]uint64, max(64, 2*len(old)))
-	for _, v := range old {
+	if h.withVals {
+		h.vals = make([]int64, len(h.slots))
+	}
+	for i, v := range old {
 		if v != 0 {
-			h.insert(v)
+			var val int64
+			if h.withVals {
+				val = oldVals[i]
+			}
+			h.insert(v, val, true)
 		}
 	}
 }
@@ -183,11 +214,14 @@ func (f *resultFilter) reset() {
 }
 
 // keyFilter holds the hashes of the response cache's keys: those in the
-// file, read at the first CachedResponse, and those put since.
+// file, read at the first CachedResponse or PutResponse, and those put
+// since. For an entry this process wrote into the attempts journal it
+// also holds the attempt's id, which cache_keys gets only at Close
+// (schema v9); 0 when unknown.
 type keyFilter struct {
 	mu     sync.Mutex
 	loaded bool
-	set    hashSet
+	set    hashSet // withVals: the attempt id
 }
 
 // add records key and reports whether it may have been there before.
@@ -207,6 +241,7 @@ func (f *keyFilter) load(load func(add func(key string)) error) error {
 	if f.loaded {
 		return nil
 	}
+	f.set.withVals = true
 	if err := load(func(k string) { f.set.add(keyHash(k)) }); err != nil {
 		return err
 	}
@@ -214,13 +249,33 @@ func (f *keyFilter) load(load func(add func(key string)) error) error {
 	return nil
 }
 
-func (f *keyFilter) mayHave(key string, load func(add func(key string)) error) (bool, error) {
+// mayHave reports whether key may have an entry and, when this process
+// wrote it into the journal, the attempt that holds it (else 0).
+func (f *keyFilter) mayHave(key string, load func(add func(key string)) error) (bool, int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.load(load); err != nil {
-		return true, err
+		return true, 0, err
 	}
-	return f.set.has(keyHash(key)), nil
+	id, ok := f.set.get(keyHash(key))
+	return ok, id, nil
+}
+
+// attempt returns the id of the attempt this process wrote key's entry
+// in, 0 if none (or if the key hashes like another one).
+func (f *keyFilter) attempt(key string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, _ := f.set.get(keyHash(key))
+	return id
+}
+
+// setAttempt records that attempt id holds key's entry; 0 says none does
+// (the newest reply went to the responses table).
+func (f *keyFilter) setAttempt(key string, id int64) {
+	f.mu.Lock()
+	f.set.put(keyHash(key), id, true)
+	f.mu.Unlock()
 }
 
 // loadItems adds the item of every result of step under fingerprint.
@@ -238,8 +293,8 @@ func (s *Store) loadItems(ctx context.Context, step, fingerprint string) func(ad
 	}
 }
 
-// loadKeys adds every key of the response cache: the attempts that are
-// entries (read from attempts_by_key alone) and the responses table.
+// loadKeys adds every key of the response cache: cache_keys (Open has
+// indexed every entry of earlier runs) and the responses table.
 func (s *Store) loadKeys(ctx context.Context) func(add func(string)) error {
 	return func(add func(string)) error {
 		each := func(rows *sql.Rows) error {
@@ -250,7 +305,7 @@ func (s *Store) loadKeys(ctx context.Context) func(add func(string)) error {
 			add(key)
 			return nil
 		}
-		if err := s.query(ctx, `SELECT request_key FROM attempts WHERE finish IS NOT NULL`, nil, each); err != nil {
+		if err := s.query(ctx, `SELECT key FROM cache_keys`, nil, each); err != nil {
 			return err
 		}
 		return s.query(ctx, `SELECT key FROM responses`, nil, each)

@@ -157,6 +157,10 @@ func (s *Store) open(ctx context.Context, abs string) error {
 	if err := s.quickCheck(ctx, s.w, size); err != nil {
 		return err
 	}
+	// Entries a crash left out of cache_keys (a run that did not Close).
+	if err := indexCacheKeys(ctx, s.w); err != nil {
+		return corrupt(s.path, err)
+	}
 	if err := s.ws.prepare(ctx, s.w); err != nil {
 		return corrupt(s.path, err)
 	}

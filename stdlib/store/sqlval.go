@@ -73,6 +73,17 @@ func isLowerHex(s string) bool {
 	return true
 }
 
+// cacheKeyArg is cache_keys.key of a request key: the first 8 bytes of
+// keyArg's bytes, or the whole text (schema v9, cacheKeyExpr).
+func cacheKeyArg(key string) any {
+	if !isLowerHex(key) {
+		return key
+	}
+	b := make([]byte, min(len(key)/2, 8))
+	hex.Decode(b, []byte(key[:2*len(b)]))
+	return b
+}
+
 // hexKey scans a column written with keyArg back into its string.
 type hexKey string
 

@@ -10,6 +10,12 @@ import (
 const resultCols = `step, item, fingerprint, ok, output, failure, model, rung, attempts,
 	prompt_tokens, output_tokens, cached_tokens, thinking_tokens, cost, plan, run_id, at, input`
 
+// clearEntriesSQL retires a key's entries: the one this process wrote (?1,
+// its attempt id, 0 for none) and the one cache_keys knows (?2, the key's
+// cacheKeyArg).
+const clearEntriesSQL = `UPDATE attempts SET finish = NULL, version = NULL
+	WHERE id IN (?1, (SELECT attempt FROM cache_keys WHERE key = ?2)) AND finish IS NOT NULL`
+
 // writeStmts are prepared once on the write connection and bound to each
 // batch transaction.
 type writeStmts struct {
@@ -30,8 +36,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 				input = excluded.input`,
 		&w.attempt: `INSERT INTO attempts (` + attemptCols + `)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		&w.clearEntries: `UPDATE attempts SET finish = NULL, version = NULL
-			WHERE request_key = ? AND finish IS NOT NULL`,
+		&w.clearEntries: clearEntriesSQL,
 		&w.dropResponse: `DELETE FROM responses WHERE key = ?`,
 		&w.response: `INSERT INTO responses (key, response, created) VALUES (?,?,?)
 			ON CONFLICT (key) DO UPDATE SET response = excluded.response, created = excluded.created`,
@@ -45,19 +50,28 @@ func (w *writeStmts) close() error {
 // readStmts are the hot reads, prepared on the read pool (database/sql
 // re-prepares them lazily on each pooled connection and keeps them).
 type readStmts struct {
-	lookup, entry, response *sql.Stmt
+	lookup, response                 *sql.Stmt
+	entryByID, entryByKey, entryTail *sql.Stmt // a cache entry in the journal
 }
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return prepareAll(ctx, db, map[**sql.Stmt]string{
 		&r.lookup: `SELECT ` + resultCols + ` FROM results WHERE step = ? AND item = ? AND fingerprint = ?`,
-		&r.entry: `SELECT reply, prompt_tokens, output_tokens, cached_tokens, thinking_tokens, finish, version
-			FROM attempts WHERE request_key = ? AND finish IS NOT NULL ORDER BY id DESC LIMIT 1`,
+		&r.entryByID: `SELECT ` + entryCols + ` FROM attempts a
+			WHERE a.id = ? AND a.request_key = ? AND a.finish IS NOT NULL`,
+		&r.entryByKey: `SELECT ` + entryCols + ` FROM cache_keys c JOIN attempts a ON a.id = c.attempt
+			WHERE c.key = ? AND a.request_key = ? AND a.finish IS NOT NULL`,
+		// Entries a live writer has not put in cache_keys yet (read-only).
+		&r.entryTail: `SELECT ` + entryCols + ` FROM attempts a
+			WHERE a.id > (SELECT value FROM meta WHERE name = 'cache_keys_upto')
+				AND a.request_key = ? AND a.finish IS NOT NULL ORDER BY a.id DESC LIMIT 1`,
 		&r.response: `SELECT response FROM responses WHERE key = ?`,
 	})
 }
 
-func (r *readStmts) close() error { return closeAll(r.lookup, r.entry, r.response) }
+func (r *readStmts) close() error {
+	return closeAll(r.lookup, r.response, r.entryByID, r.entryByKey, r.entryTail)
+}
 
 func prepareAll(ctx context.Context, db *sql.DB, m map[**sql.Stmt]string) error {
 	for dst, q := range m {

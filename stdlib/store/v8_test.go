@@ -280,3 +280,113 @@ func TestHistoryPlanSeeks(t *testing.T) {
 	}
 	t.Logf("plan:\n%s", plan.String())
 }
+
+// TestCacheKeys follows a cache entry through schema v9's index: found
+// after Close (cache_keys), after a crash that left it unindexed (Open
+// indexes it), by a reader beside a live run, and from a v8 file.
+func TestCacheKeys(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t, Options{})
+	resp := &runtime.Response{Text: "cached", Usage: runtime.Usage{OutputTokens: 2}, FinishReason: "STOP", ModelVersion: "v"}
+	putAndLog(t, s, hexKey1, resp, true)
+	// Versions stored as NULL (the attempt's model, "m") and as ''.
+	sameAsModel := &runtime.Response{Text: "two", FinishReason: "STOP", ModelVersion: "m"}
+	putAndLog(t, s, hexKey2, sameAsModel, true)
+	hexKey3 := strings.Repeat("c3", 32)
+	noVersion := &runtime.Response{Text: "three", FinishReason: "STOP"}
+	putAndLog(t, s, hexKey3, noVersion, true)
+
+	// A reader beside the live run: not in cache_keys yet.
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ro.CachedResponse(ctx, hexKey1); err != nil || !reflect.DeepEqual(got, resp) {
+		t.Errorf("read-only CachedResponse beside the run = %+v, %v", got, err)
+	}
+	ro.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	check := func(when string) {
+		t.Helper()
+		s, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if got, err := s.CachedResponse(ctx, hexKey1); err != nil || !reflect.DeepEqual(got, resp) {
+			t.Errorf("%s: CachedResponse = %+v, %v", when, got, err)
+		}
+		if got, err := s.CachedResponse(ctx, hexKey2); err != nil || !reflect.DeepEqual(got, sameAsModel) {
+			t.Errorf("%s: CachedResponse(key2) = %+v, %v", when, got, err)
+		}
+		if got, err := s.CachedResponse(ctx, hexKey3); err != nil || !reflect.DeepEqual(got, noVersion) {
+			t.Errorf("%s: CachedResponse(key3) = %+v, %v", when, got, err)
+		}
+		var n int
+		if err := s.r.QueryRow(`SELECT count(*) FROM cache_keys`).Scan(&n); err != nil || n != 3 {
+			t.Errorf("%s: %d rows in cache_keys (%v)", when, n, err)
+		}
+	}
+	check("after Close")
+
+	// As if the run had crashed before Close indexed its entries.
+	raw := func(q string) {
+		t.Helper()
+		db, err := sql.Open("sqlite", dsn(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw(`DELETE FROM cache_keys; UPDATE meta SET value = 0 WHERE name = 'cache_keys_upto'`)
+	check("after a crash")
+
+	// A v8 file: the entry is in attempts_by_key's rows only.
+	path8 := filepath.Join(t.TempDir(), "v8.db")
+	db, err := sql.Open("sqlite", dsn(path8, "_pragma=journal_mode(WAL)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, 8); err != nil {
+		t.Fatal(err)
+	}
+	// v8 wrote version as given, NULL for none.
+	for _, row := range [][]any{{keyArg(hexKey1), "cached", 2, "v"}, {keyArg(hexKey2), "two", 0, "m"}, {keyArg(hexKey3), "three", 0, nil}} {
+		if _, err := db.Exec(`INSERT INTO attempts (step, item, attempt, rung, model, request_key, reply, status, output_tokens, finish, version)
+			VALUES ('s', 'a', 1, 0, 'm', ?, ?, 'ok', ?, 'STOP', ?)`, row...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	path = path8
+	check("from v8")
+}
+
+// TestClearEntriesSeeks guards the plan of the statement that retires a
+// key's older entries: rowid lookups, never a scan of the journal.
+func TestClearEntriesSeeks(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	rows, err := s.w.Query(`EXPLAIN QUERY PLAN `+clearEntriesSQL, 0, []byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(detail + "\n")
+	}
+	if strings.Contains(plan.String(), "SCAN attempts") {
+		t.Errorf("clearing entries scans the journal:\n%s", plan.String())
+	}
+}

@@ -228,6 +228,9 @@ func (s *Store) Close() error {
 			close(s.ops)
 			s.mu.Unlock()
 			<-s.stopped
+			if err := indexCacheKeys(context.Background(), s.w); err != nil {
+				errs = append(errs, fmt.Errorf("indexing cached replies: %w", err))
+			}
 			s.errMu.Lock()
 			if s.asyncErr != nil {
 				errs = append(errs, fmt.Errorf("writing journal: %w", s.asyncErr))
