@@ -39,7 +39,7 @@ func (s *Store) LogAttempt(ctx context.Context, a *runtime.Attempt) error {
 		key: a.RequestKey, reply: a.Reply, usage: a.Usage,
 		entry: !a.Cached && a.Status == "ok" && a.RequestKey != "",
 	}
-	err := s.enqueue(ctx, &op{att: att, apply: func(t *txn) error { return s.writeAttempt(t, att) }})
+	err := s.enqueue(ctx, &op{att: att, groupable: true, apply: func(t *txn) error { return s.writeAttempt(t, att) }})
 	if err != nil {
 		return fmt.Errorf("journaling attempt %d of %s/%s: %w", a.Attempt, a.Step, a.Item, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -30,6 +31,11 @@ type Options struct {
 	QueueSize int
 	// MaxBatch bounds the writes in one transaction. Default 1024.
 	MaxBatch int
+	// MaxWait bounds how long the writer holds a transaction open for
+	// more results, attempts and replies while they keep arriving, no
+	// more than MaxGap apart (group commit; see writer.go, linger).
+	// Defaults 2 ms and 250 µs; a negative MaxWait commits at once.
+	MaxWait, MaxGap time.Duration
 	// CheckLimit is the largest file, in bytes, that Open runs PRAGMA
 	// quick_check on; bigger files are trusted, since the check reads the
 	// whole file (about 0.7 s for 55 MiB on a busy 2-core machine).
@@ -43,6 +49,12 @@ func (o *Options) defaults() {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1024
+	}
+	if o.MaxWait == 0 {
+		o.MaxWait = 2 * time.Millisecond
+	}
+	if o.MaxGap <= 0 {
+		o.MaxGap = 250 * time.Microsecond
 	}
 	if o.CheckLimit == 0 {
 		o.CheckLimit = 32 << 20

@@ -68,8 +68,9 @@ func (s *Store) PutResponse(ctx context.Context, key string, resp *runtime.Respo
 	s.pendingMu.Unlock()
 	put := &putOp{key: key, p: p, may: may, created: time.Now().UnixNano()}
 	err := s.enqueue(ctx, &op{
-		put:   put,
-		apply: func(t *txn) error { return s.writePut(t, put) },
+		put:       put,
+		groupable: true,
+		apply:     func(t *txn) error { return s.writePut(t, put) },
 		// Once written (or failed for good) the database is the truth; a
 		// newer Put for the same key keeps its own entry.
 		after: func(error) {

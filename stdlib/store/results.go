@@ -35,10 +35,10 @@ func (s *Store) Commit(ctx context.Context, res *runtime.Result) error {
 	if s.ops != nil {
 		s.results.committing(res.Step, res.Item, res.Fingerprint)
 	}
-	err := s.do(ctx, func(t *txn) error {
+	err := s.wait(ctx, &op{done: make(chan error, 1), groupable: true, apply: func(t *txn) error {
 		_, err := t.exec(s.ws.result, args...)
 		return err
-	})
+	}})
 	if err != nil {
 		return fmt.Errorf("committing result %s/%s: %w", res.Step, res.Item, err)
 	}

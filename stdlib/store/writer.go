@@ -24,6 +24,10 @@ type op struct {
 	barrier bool
 	put     *putOp     // set for PutResponse
 	att     *attemptOp // set for LogAttempt
+	// groupable says the op may wait for a fuller batch (Options.MaxWait):
+	// results, attempts and replies. Anything else (batch jobs, runs,
+	// caches, Reset, Flush) is written at once, with what is queued.
+	groupable bool
 }
 
 // txn is a batch transaction with the write statements bound to it once.
@@ -73,9 +77,85 @@ func (s *Store) run() {
 const carryWait = time.Millisecond
 
 // take appends to batch what is queued, up to MaxBatch: it waits for the
-// first op when batch is empty, at most carryWait when it is not. It
+// first op when batch is empty, at most carryWait when it is not. Then,
+// while every op is groupable, it lingers for more (see linger). It
 // returns false once the queue is closed.
 func (s *Store) take(batch *[]*op) bool {
+	if !s.drain(batch) {
+		return false
+	}
+	return s.linger(batch)
+}
+
+// linger keeps adding to a batch of groupable ops while they keep coming:
+// it stops when none arrives within Options.MaxGap, when the batch is
+// MaxWait old, full, or holds an op that must not wait. Each transaction
+// costs about as much to commit whether it holds 4 items or 400 (the
+// pages it touches are written once), so a run with many workers commits
+// far fewer; a lone Commit waits one MaxGap at most. Commit still returns
+// only once its transaction is durable.
+func (s *Store) linger(batch *[]*op) bool {
+	if s.opts.MaxWait <= 0 || !allGroupable(*batch) {
+		return true
+	}
+	deadline := time.Now().Add(s.opts.MaxWait)
+	t := time.NewTimer(s.opts.MaxGap)
+	defer t.Stop()
+	for len(*batch) < s.opts.MaxBatch {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return true
+		}
+		t.Reset(min(left, s.opts.MaxGap))
+		select {
+		case o, ok := <-s.ops:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, o)
+			if !o.groupable {
+				return s.drainNow(batch)
+			}
+			if !s.drainNow(batch) {
+				return false
+			}
+			if !allGroupable(*batch) {
+				return true
+			}
+		case <-t.C:
+			return true
+		}
+	}
+	return true
+}
+
+func allGroupable(batch []*op) bool {
+	for _, o := range batch {
+		if !o.groupable {
+			return false
+		}
+	}
+	return true
+}
+
+// drainNow appends what is queued, without waiting, up to MaxBatch.
+func (s *Store) drainNow(batch *[]*op) bool {
+	for len(*batch) < s.opts.MaxBatch {
+		select {
+		case o, ok := <-s.ops:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, o)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// drain is take without lingering.
+func (s *Store) drain(batch *[]*op) bool {
 	if len(*batch) == 0 {
 		o, ok := <-s.ops
 		if !ok {
@@ -95,18 +175,7 @@ func (s *Store) take(batch *[]*op) bool {
 			return true
 		}
 	}
-	for len(*batch) < s.opts.MaxBatch {
-		select {
-		case o, ok := <-s.ops:
-			if !ok {
-				return false
-			}
-			*batch = append(*batch, o)
-		default:
-			return true
-		}
-	}
-	return true
+	return s.drainNow(batch)
 }
 
 // write commits batch and reports to every op. If the batch fails, each op

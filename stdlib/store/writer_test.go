@@ -123,3 +123,52 @@ func TestCloseDuringCommits(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchJobsAreNotDelayed: group commit may hold results, attempts and
+// replies for a fuller transaction, never a batch job's record. With a
+// wait of an hour, a lingering transaction is cut short by the job.
+func TestBatchJobsAreNotDelayed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // far below the hour
+	defer cancel()
+	s, _ := openTemp(t, Options{MaxWait: time.Hour, MaxGap: time.Hour})
+	// Queued alone, an attempt would wait for company (up to the hour).
+	if err := s.LogAttempt(ctx, &runtime.Attempt{Step: "s", Item: "a", Status: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	j := &runtime.BatchJob{Step: "s", Model: "m", DisplayName: "llmpipe-p-1-1"}
+	if err := s.AddBatchJob(ctx, j); err != nil {
+		t.Fatalf("AddBatchJob behind a lingering transaction: %v", err)
+	}
+	if err := s.SetBatchJobName(ctx, j.ID, "batches/1"); err != nil {
+		t.Fatal(err)
+	}
+	// The attempt went with the job's transaction.
+	h, err := s.History(ctx, "a")
+	if err != nil || len(h.Attempts) != 1 {
+		t.Errorf("History(a) = %+v, %v", h, err)
+	}
+}
+
+// TestGroupCommitKeepsCommitsDurable: with a long wait, concurrent
+// commits share transactions, and each returns only once its result can
+// be read back.
+func TestGroupCommitKeepsCommitsDurable(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t, Options{MaxWait: 50 * time.Millisecond, MaxGap: 10 * time.Millisecond})
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			item := fmt.Sprint(i)
+			if err := s.Commit(ctx, okResult("s", item, "fp")); err != nil {
+				t.Error(err)
+				return
+			}
+			if r, err := s.Lookup(ctx, "s", item, "fp"); err != nil || r == nil {
+				t.Errorf("Lookup(%s) after Commit = %v, %v", item, r, err)
+			}
+		}()
+	}
+	wg.Wait()
+}
