@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -388,5 +389,35 @@ func TestClearEntriesSeeks(t *testing.T) {
 	}
 	if strings.Contains(plan.String(), "SCAN attempts") {
 		t.Errorf("clearing entries scans the journal:\n%s", plan.String())
+	}
+}
+
+// TestCloseEmptiesWAL checks that Close leaves the whole store in the file,
+// even with a reader open beside it (which keeps SQLite from removing the
+// WAL as the last connection closes).
+func TestCloseEmptiesWAL(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t, Options{})
+	for i := range 100 {
+		if err := s.Commit(ctx, okResult("s", fmt.Sprint(i), hexFP)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Lookup(ctx, "s", "1", hexFP); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() != 0 {
+		t.Errorf("WAL holds %d bytes after Close", fi.Size())
+	}
+	if r, err := ro.Lookup(ctx, "s", "99", hexFP); err != nil || r == nil {
+		t.Errorf("reader after Close: %v, %v", r, err)
 	}
 }

@@ -300,6 +300,14 @@ func (s *Store) Close() error {
 			if err := indexCacheKeys(context.Background(), s.w); err != nil {
 				errs = append(errs, fmt.Errorf("indexing cached replies: %w", err))
 			}
+			// Fold the WAL into the file and empty it, so the file on disk
+			// is the whole store (to copy, to measure). SQLite would do it
+			// as the last connection closes, but not while a reader (serve,
+			// status) has the file open; then this one waits for it (busy
+			// timeout) or leaves the WAL for the next open, which is fine.
+			if _, err := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+				errs = append(errs, fmt.Errorf("checkpointing: %w", err))
+			}
 			s.errMu.Lock()
 			if s.asyncErr != nil {
 				errs = append(errs, fmt.Errorf("writing journal: %w", s.asyncErr))
