@@ -2,7 +2,6 @@ package gemini
 
 import (
 	"strconv"
-	"strings"
 
 	"google.golang.org/genai"
 
@@ -22,11 +21,11 @@ import (
 func scanReply(body []byte, sum *replySummary) bool {
 	d := replyScanner{Scanner: jsonscan.New(string(body))}
 	*sum = replySummary{}
-	done := d.object(func(k string) bool {
+	done := d.Members(func(k string) bool {
 		switch k {
 		case "candidates":
 			first := true
-			return d.array(func() bool {
+			return d.Elements(func() bool {
 				if first {
 					first, sum.candidates = false, true
 					return d.candidate(&sum.text, &sum.finish)
@@ -37,7 +36,7 @@ func scanReply(body []byte, sum *replySummary) bool {
 				return d.candidate(&text, &finish)
 			})
 		case "promptFeedback":
-			return d.object(func(k string) bool {
+			return d.Members(func(k string) bool {
 				if k == "blockReason" {
 					return d.str(&sum.blockReason)
 				}
@@ -45,7 +44,7 @@ func scanReply(body []byte, sum *replySummary) bool {
 			}, "blockReason")
 		case "usageMetadata":
 			u := &sum.usage
-			return d.object(func(k string) bool {
+			return d.Members(func(k string) bool {
 				switch k {
 				case "promptTokenCount":
 					return d.int32(&u.PromptTokens)
@@ -72,18 +71,18 @@ type replyScanner struct{ jsonscan.Scanner }
 // candidate reads one candidate: its visible text (the non-thought parts,
 // joined) and its finish reason.
 func (d *replyScanner) candidate(text *string, finish *genai.FinishReason) bool {
-	return d.object(func(k string) bool {
+	return d.Members(func(k string) bool {
 		switch k {
 		case "content":
-			return d.object(func(k string) bool {
+			return d.Members(func(k string) bool {
 				if k != "parts" {
 					return d.Skip()
 				}
 				n := 0 // visible parts joined so far
-				return d.array(func() bool {
+				return d.Elements(func() bool {
 					var t string
 					var thought bool
-					ok := d.object(func(k string) bool {
+					ok := d.Members(func(k string) bool {
 						switch k {
 						case "text":
 							return d.str(&t)
@@ -108,48 +107,6 @@ func (d *replyScanner) candidate(text *string, finish *genai.FinishReason) bool 
 		}
 		return d.Skip()
 	}, "content", "finishReason")
-}
-
-// object reads {...}, calling member on each value. known are the keys
-// member handles: each may appear once, exactly spelt.
-func (d *replyScanner) object(member func(key string) bool, known ...string) bool {
-	more, ok := d.Open('{')
-	var seen uint32
-	for ok && more {
-		k, ok := d.Key()
-		if !ok {
-			return false
-		}
-		for j, name := range known {
-			if strings.EqualFold(k, name) {
-				// encoding/json matches keys without case and merges
-				// repeats; neither is worth copying here.
-				if k != name || seen&(1<<j) != 0 {
-					return false
-				}
-				seen |= 1 << j
-			}
-		}
-		if !member(k) {
-			return false
-		}
-		if more, ok = d.Next('}'); !ok {
-			return false
-		}
-	}
-	return ok
-}
-
-// array reads [...], calling elem for each element.
-func (d *replyScanner) array(elem func() bool) bool {
-	more, ok := d.Open('[')
-	for ok && more {
-		if !elem() {
-			return false
-		}
-		more, ok = d.Next(']')
-	}
-	return ok
 }
 
 func (d *replyScanner) str(dst *string) bool {

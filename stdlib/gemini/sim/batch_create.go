@@ -261,7 +261,7 @@ func fastLine(line []byte) (key string, req []byte, ok bool) {
 	d := wireDecoder{jsonscan.New(string(line))}
 	d.MaxDepth = wireMaxDepth
 	var raw string
-	done := d.object(func(k string) bool {
+	done := d.Members(func(k string) bool {
 		var ok bool
 		switch k {
 		case "key":
@@ -311,7 +311,7 @@ func (d *wireDecoder) noSnake(depth int) bool {
 		}
 		return ok
 	case '[':
-		return d.array(func() bool { return d.noSnake(depth + 1) })
+		return d.Elements(func() bool { return d.noSnake(depth + 1) })
 	}
 	return d.Skip()
 }

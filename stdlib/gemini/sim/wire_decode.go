@@ -21,7 +21,7 @@ func decodeGenRequest(body []byte, req *genRequest) bool {
 	d := wireDecoder{jsonscan.New(string(body))}
 	d.MaxDepth = wireMaxDepth
 	*req = genRequest{}
-	done := d.object(func(k string) bool {
+	done := d.Members(func(k string) bool {
 		var ok bool
 		switch k {
 		case "contents":
@@ -53,51 +53,9 @@ type wireDecoder struct{ jsonscan.Scanner }
 // encoding/json.
 const wireMaxDepth = 100
 
-// object reads {...}, calling member with the decoder on each value. known
-// are the keys member handles: each may appear once, exactly spelt.
-func (d *wireDecoder) object(member func(key string) bool, known ...string) bool {
-	more, ok := d.Open('{')
-	var seen uint32
-	for ok && more {
-		k, ok := d.Key()
-		if !ok {
-			return false
-		}
-		for j, name := range known {
-			if strings.EqualFold(k, name) {
-				// encoding/json matches keys without case and merges
-				// repeats; neither is worth copying here.
-				if k != name || seen&(1<<j) != 0 {
-					return false
-				}
-				seen |= 1 << j
-			}
-		}
-		if !member(k) {
-			return false
-		}
-		if more, ok = d.Next('}'); !ok {
-			return false
-		}
-	}
-	return ok
-}
-
-// array reads [...], calling elem for each element.
-func (d *wireDecoder) array(elem func() bool) bool {
-	more, ok := d.Open('[')
-	for ok && more {
-		if !elem() {
-			return false
-		}
-		more, ok = d.Next(']')
-	}
-	return ok
-}
-
 func (d *wireDecoder) contents() ([]content, bool) {
 	cs := make([]content, 0, 1)
-	ok := d.array(func() bool {
+	ok := d.Elements(func() bool {
 		cs = append(cs, content{})
 		return d.content(&cs[len(cs)-1])
 	})
@@ -105,7 +63,7 @@ func (d *wireDecoder) contents() ([]content, bool) {
 }
 
 func (d *wireDecoder) content(c *content) bool {
-	return d.object(func(k string) bool {
+	return d.Members(func(k string) bool {
 		var ok bool
 		switch k {
 		case "role":
@@ -113,10 +71,10 @@ func (d *wireDecoder) content(c *content) bool {
 			return ok
 		case "parts":
 			c.Parts = make([]part, 0, 1)
-			return d.array(func() bool {
+			return d.Elements(func() bool {
 				c.Parts = append(c.Parts, part{})
 				p := &c.Parts[len(c.Parts)-1]
-				return d.object(func(k string) bool {
+				return d.Members(func(k string) bool {
 					if k == "text" {
 						var ok bool
 						p.Text, ok = d.Str()
@@ -131,7 +89,7 @@ func (d *wireDecoder) content(c *content) bool {
 }
 
 func (d *wireDecoder) genConfig(g *genConfig) bool {
-	return d.object(func(k string) bool {
+	return d.Members(func(k string) bool {
 		var ok bool
 		switch k {
 		case "maxOutputTokens":
@@ -144,7 +102,7 @@ func (d *wireDecoder) genConfig(g *genConfig) bool {
 			g.ResponseJSONSchema, ok = d.raw()
 		case "thinkingConfig":
 			g.ThinkingConfig = new(thinkingConfig)
-			ok = d.object(func(k string) bool {
+			ok = d.Members(func(k string) bool {
 				if k != "thinkingBudget" {
 					return d.Skip()
 				}
