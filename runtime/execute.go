@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/llmpipe/llmpipe/internal/box"
 	"github.com/llmpipe/llmpipe/interp"
 )
 
@@ -186,20 +187,27 @@ func (st *stage) grow(ctx context.Context, n int) {
 func (st *stage) work(ctx context.Context) {
 	defer st.r.workerGroup.Done()
 	defer st.exit()
+	var strs box.Strings // this worker's: replies are boxed without an allocation each
 	for {
+		// A record already queued is taken without the three-way select:
+		// selectgo locks every channel it waits on, and drainCh and
+		// ctx.Done() are shared by all the workers. What the select would
+		// decide is checked just after either way.
 		select {
 		case rec, ok := <-st.in:
 			if !ok {
 				return
 			}
-			if st.r.draining() || ctx.Err() != nil {
-				rec.trk.release()
-				continue // not started: it resumes on the next run
+			st.take(ctx, rec, &strs)
+			continue
+		default:
+		}
+		select {
+		case rec, ok := <-st.in:
+			if !ok {
+				return
 			}
-			if st.r.process(ctx, st, rec) && st.fromSource {
-				st.r.stats.done.Add(1)
-			}
-			rec.trk.release()
+			st.take(ctx, rec, &strs)
 		case <-st.r.drainCh:
 			// Keep draining the queue without starting anything, so the
 			// producer never blocks on a full channel.
@@ -214,6 +222,19 @@ func (st *stage) work(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// take runs one record the worker took from the queue, unless the run is
+// draining or cancelled.
+func (st *stage) take(ctx context.Context, rec *Record, strs *box.Strings) {
+	if st.r.draining() || ctx.Err() != nil {
+		rec.trk.release()
+		return // not started: it resumes on the next run
+	}
+	if st.r.process(ctx, st, rec, strs) && st.fromSource {
+		st.r.stats.done.Add(1)
+	}
+	rec.trk.release()
 }
 
 // exit is called by each worker as it stops; the last one closes the
@@ -242,6 +263,11 @@ func (st *stage) send(ctx context.Context, rec *Record) {
 			out = rec.clone()
 		}
 		out.trk.add(1) // before the next stage can release it
+		select {
+		case d.in <- out:
+			continue
+		default:
+		}
 		select {
 		case d.in <- out:
 		case <-st.r.drainCh:
@@ -327,6 +353,12 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 			out := rec
 			if i < len(downs)-1 {
 				out = rec.clone()
+			}
+			// Room in the queue: no three-way select (see stage.work).
+			select {
+			case d.in <- out:
+				continue
+			default:
 			}
 			select {
 			case d.in <- out:

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/llmpipe/llmpipe/internal/box"
 	"github.com/llmpipe/llmpipe/interp"
 )
 
@@ -58,14 +59,18 @@ type itemRun struct {
 	// reply was cut at a smaller one (MAX_TOKENS).
 	capBoost int
 	lastCap  int // the output cap of the item's last request
+
+	// strs boxes the replies of the worker running the item (nil: box
+	// them plainly).
+	strs *box.Strings
 }
 
 // process takes one record through one step to a terminal state. It
 // reports false when the item was abandoned (draining, cancelled, budget).
-func (r *Runner) process(ctx context.Context, st *stage, rec *Record) bool {
+func (r *Runner) process(ctx context.Context, st *stage, rec *Record, strs *box.Strings) bool {
 	// On the stack: nothing keeps the item's run past this call, and a
 	// heap itemRun would cost an allocation per item.
-	var it itemRun
+	it := itemRun{strs: strs}
 	e := r.run(ctx, st, rec, &it)
 	ok := r.finish(ctx, st, &it, e)
 	if it.started {
@@ -286,7 +291,7 @@ func (r *Runner) attempts(ctx context.Context, it *itemRun) end {
 			r.caps.observe(step.Name, model.ID, resp.Usage.OutputTokens+resp.Usage.ThinkingTokens)
 		}
 		it.last = resp.Text
-		v := r.validate(step, it.env, resp.Text)
+		v := r.validate(step, it.env, resp.Text, it.strs)
 		if v.ok() {
 			return end{kind: endOK, model: model, out: v.out, resp: resp, hit: hit}
 		}
@@ -350,9 +355,15 @@ type verdict struct {
 // ok reports whether the reply passed.
 func (v *verdict) ok() bool { return len(v.failed) == 0 }
 
-// validate parses a reply and runs the checks.
-func (r *Runner) validate(step *interp.Step, env map[string]any, text string) verdict {
-	textv := any(text) // boxed once, for out and for the checks' env
+// validate parses a reply and runs the checks; strs, when not nil, boxes
+// the reply's text.
+func (r *Runner) validate(step *interp.Step, env map[string]any, text string, strs *box.Strings) verdict {
+	var textv any // boxed once, for out and for the checks' env
+	if strs != nil {
+		textv = strs.String(text)
+	} else {
+		textv = text
+	}
 	v := verdict{out: textv}
 	if step.Output != nil {
 		reply, err := step.Output.ParseReply(text)

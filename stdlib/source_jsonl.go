@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/llmpipe/llmpipe/internal/box"
 	"github.com/llmpipe/llmpipe/interp"
 )
 
 // openJSONL reads one JSON object per line.
 func openJSONL(src *interp.Source) (*lineSource, error) {
+	// Next runs on one goroutine: one boxer for the source's strings.
+	strs := new(box.Strings).String
 	return openLineSource(src, func(text string, _ int) (map[string]any, error) {
-		m, err := decodeObject(text)
+		m, err := decodeObject(text, strs)
 		if err != nil {
 			return nil, err
 		}
@@ -35,8 +38,8 @@ func fitSchema(src *interp.Source, m map[string]any) (map[string]any, error) {
 
 // decodeObject decodes text as exactly one JSON object with normalised
 // numbers; its strings are slices of text.
-func decodeObject(text string) (map[string]any, error) {
-	v, err := parseJSONText(text)
+func decodeObject(text string, strs func(string) any) (map[string]any, error) {
+	v, err := parseJSONText(text, strs)
 	if err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}

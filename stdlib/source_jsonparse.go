@@ -36,13 +36,16 @@ func (e *jsonSyntaxError) Error() string {
 
 // parseJSON parses b as one JSON value surrounded only by white space.
 func parseJSON(b []byte) (any, error) {
-	return parseJSONText(string(b)) // copied once; strings are sliced from it
+	return parseJSONText(string(b), nil) // copied once; strings are sliced from it
 }
 
 // parseJSONText is parseJSON for text already in a string: the values'
-// strings are sliced from it.
-func parseJSONText(text string) (any, error) {
+// strings are sliced from it, and boxed by strs when it is not nil (a
+// box.Strings' String, made into a func value once by the caller: each
+// method value costs an allocation).
+func parseJSONText(text string, strs func(string) any) (any, error) {
 	sc := jsonscan.New(text)
+	sc.Strings = strs
 	sc.MaxDepth = maxDepth
 	sc.ReplaceInvalid = true
 	sc.Numbers = lineNumber

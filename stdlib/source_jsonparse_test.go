@@ -3,9 +3,12 @@ package stdlib
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/llmpipe/llmpipe/internal/box"
 )
 
 // stdDecode is the reference: encoding/json with UseNumber, then normalize.
@@ -58,6 +61,11 @@ func checkParseAgainstStd(t *testing.T, in []byte) {
 	}
 	if gerr == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q:\n got  %#v\n want %#v", in, got, want)
+	}
+	// The same with the strings boxed as a jsonl source boxes them.
+	boxed, berr := parseJSONText(string(in), new(box.Strings).String)
+	if fmt.Sprint(berr) != fmt.Sprint(gerr) || !reflect.DeepEqual(boxed, got) {
+		t.Fatalf("%q: boxed strings give %#v, %v; plain %#v, %v", in, boxed, berr, got, gerr)
 	}
 }
 

@@ -44,6 +44,9 @@ type Scanner struct {
 	// Numbers converts the text of each number Value meets; nil keeps it as
 	// a json.Number.
 	Numbers func(text string) any
+	// Strings boxes each string Value meets (a caller boxing many without
+	// an allocation each); nil boxes it plainly.
+	Strings func(s string) any
 
 	failAt  int
 	failWhy string

@@ -13,6 +13,9 @@ func (s *Scanner) Value() (any, bool) {
 		return s.array()
 	case c == '"':
 		str, ok := s.str()
+		if s.Strings != nil && ok {
+			return s.Strings(str), true
+		}
 		return str, ok
 	case c == '-' || ('0' <= c && c <= '9'):
 		text, ok := s.number()
