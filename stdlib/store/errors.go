@@ -68,6 +68,12 @@ func corrupt(path string, err error) error {
 	return err
 }
 
+// isConstraint reports whether err is SQLite's constraint violation.
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
 // ErrForeign is matched (errors.Is) by a *ForeignError.
 var ErrForeign = errors.New("not an llmpipe store")
 

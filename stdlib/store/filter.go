@@ -181,12 +181,18 @@ func (f *resultFilter) pair(step, fingerprint string) *itemSet {
 	return p
 }
 
-// committing records that item is about to be committed.
-func (f *resultFilter) committing(step, item, fingerprint string) {
+// committing records that item is about to be committed, and reports
+// whether it is new: the pair's rows are known and item was not among
+// them. (A Commit of the same item racing with this one may still get in
+// first; the writer falls back to the upsert then.)
+func (f *resultFilter) committing(step, item, fingerprint string) (isNew bool) {
 	p := f.pair(step, fingerprint)
+	h := strHash(item)
 	p.mu.Lock()
-	p.set.add(strHash(item))
+	isNew = p.loaded && !p.set.has(h)
+	p.set.add(h)
 	p.mu.Unlock()
+	return isNew
 }
 
 // mayHave reports whether item may have a result at (step, fingerprint),

@@ -32,10 +32,16 @@ func (s *Store) Commit(ctx context.Context, res *runtime.Result) error {
 		res.Model, res.Rung, res.Attempts,
 		res.Usage.PromptTokens, res.Usage.OutputTokens, res.Usage.CachedTokens, res.Usage.ThinkingTokens,
 		res.Cost, res.Plan, runRef(res.RunID), nanos(res.At), keyArg(res.Input)}
-	if s.ops != nil {
-		s.results.committing(res.Step, res.Item, res.Fingerprint)
-	}
+	isNew := s.ops != nil && s.results.committing(res.Step, res.Item, res.Fingerprint)
 	err := s.wait(ctx, &op{done: make(chan error, 1), groupable: true, apply: func(t *txn) error {
+		if isNew {
+			_, err := t.exec(s.ws.resultNew, args...)
+			if !isConstraint(err) {
+				return err
+			}
+			// Not new after all (a concurrent Commit of the same item):
+			// the failed statement undid itself, the transaction goes on.
+		}
 		_, err := t.exec(s.ws.result, args...)
 		return err
 	}})

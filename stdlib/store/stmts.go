@@ -20,6 +20,7 @@ const clearEntriesSQL = `UPDATE attempts SET finish = NULL, version = NULL
 // batch transaction.
 type writeStmts struct {
 	result, attempt, response  *sql.Stmt
+	resultNew                  *sql.Stmt // result, for an item certainly new
 	clearEntries, dropResponse *sql.Stmt // older cache entries of a key
 }
 
@@ -34,6 +35,9 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 				cached_tokens = excluded.cached_tokens, thinking_tokens = excluded.thinking_tokens,
 				cost = excluded.cost, plan = excluded.plan, run_id = excluded.run_id, at = excluded.at,
 				input = excluded.input`,
+		// Plain: the upsert's conflict handling costs about 5 µs per
+		// item (BenchmarkItem: 41 against 36 µs).
+		&w.resultNew: `INSERT INTO results (` + resultCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		&w.attempt: `INSERT INTO attempts (` + attemptCols + `)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		&w.clearEntries: clearEntriesSQL,
@@ -44,7 +48,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writeStmts) close() error {
-	return closeAll(w.result, w.attempt, w.response, w.clearEntries, w.dropResponse)
+	return closeAll(w.result, w.resultNew, w.attempt, w.response, w.clearEntries, w.dropResponse)
 }
 
 // readStmts are the hot reads, prepared on the read pool (database/sql
