@@ -21,10 +21,16 @@ import (
 // fresh item with one successful call: Lookup and CachedResponse (both
 // misses), PutResponse, LogAttempt and Commit, from 64 goroutines (S1's
 // workers). It reports the process's CPU per item (getrusage), the
-// figure issue 18 bounds, and the file's size per item.
+// figure issue 18 bounds, and the file's size per item. nowait turns
+// group commit's wait off.
 func BenchmarkItem(b *testing.B) {
+	b.Run("default", func(b *testing.B) { benchItem(b, Options{}) })
+	b.Run("nowait", func(b *testing.B) { benchItem(b, Options{MaxWait: -1}) })
+}
+
+func benchItem(b *testing.B, opts Options) {
 	ctx := context.Background()
-	s, path := openTemp(b, Options{})
+	s, path := openTemp(b, opts)
 	runID, err := s.BeginRun(ctx, runtime.RunInfo{Pipeline: "p"})
 	if err != nil {
 		b.Fatal(err)

@@ -80,6 +80,7 @@ type Store struct {
 	closed  bool
 	ops     chan *op
 	stopped chan struct{} // closed when the writer goroutine returns
+	urgent  chan struct{} // an op that must not wait was queued (linger)
 
 	pendingMu sync.Mutex
 	pending   map[string]*pendingResponse // replies queued but not yet written
@@ -123,6 +124,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if !opts.ReadOnly {
 		s.ops = make(chan *op, opts.QueueSize)
 		s.stopped = make(chan struct{})
+		s.urgent = make(chan struct{}, 1)
 		go s.run()
 	}
 	return s, nil

@@ -94,6 +94,11 @@ func (s *Store) take(batch *[]*op) bool {
 // pages it touches are written once), so a run with many workers commits
 // far fewer; a lone Commit waits one MaxGap at most. Commit still returns
 // only once its transaction is durable.
+//
+// It sleeps a gap at a time and then takes what came meanwhile: one
+// wake-up per gap, where waiting on the queue woke the writer for every
+// op (three per item). An op that must not wait cuts the sleep short
+// (enqueue signals urgent).
 func (s *Store) linger(batch *[]*op) bool {
 	if s.opts.MaxWait <= 0 || !allGroupable(*batch) {
 		return true
@@ -108,21 +113,14 @@ func (s *Store) linger(batch *[]*op) bool {
 		}
 		t.Reset(min(left, s.opts.MaxGap))
 		select {
-		case o, ok := <-s.ops:
-			if !ok {
-				return false
-			}
-			*batch = append(*batch, o)
-			if !o.groupable {
-				return s.drainNow(batch)
-			}
-			if !s.drainNow(batch) {
-				return false
-			}
-			if !allGroupable(*batch) {
-				return true
-			}
 		case <-t.C:
+		case <-s.urgent:
+		}
+		n := len(*batch)
+		if !s.drainNow(batch) {
+			return false
+		}
+		if len(*batch) == n || !allGroupable((*batch)[n:]) {
 			return true
 		}
 	}
@@ -249,10 +247,16 @@ func (s *Store) enqueue(ctx context.Context, o *op) error {
 	}
 	select {
 	case s.ops <- o:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if !o.groupable {
+		select {
+		case s.urgent <- struct{}{}:
+		default: // a signal is pending already
+		}
+	}
+	return nil
 }
 
 // do runs apply in the writer and waits until its transaction has ended.
