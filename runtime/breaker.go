@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmpipe/llmpipe/runtime/clock"
@@ -66,20 +67,34 @@ type breaker struct {
 	next    time.Time     // earliest next probe, while open
 	backoff time.Duration // the wait before the next probe
 	changed chan struct{} // closed (and replaced) when the breaker closes or a probe ends
+
+	// clean mirrors "closed, with no unreachable call counted" (fails == 0
+	// and !open), written under mu: every call passes enter and done, and
+	// while the endpoint answers neither has anything to change, so they
+	// read it instead of taking mu.
+	clean atomic.Bool
 }
 
 func newBreaker(clk clock.Clock, maxOutage time.Duration, emit func(Event)) *breaker {
 	if maxOutage <= 0 {
 		maxOutage = DefaultMaxOutage
 	}
-	return &breaker{clock: clk, maxOutage: maxOutage, emit: emit, changed: make(chan struct{})}
+	b := &breaker{clock: clk, maxOutage: maxOutage, emit: emit, changed: make(chan struct{})}
+	b.clean.Store(true)
+	return b
 }
+
+// setClean updates clean from the state. The caller holds mu.
+func (b *breaker) setClean() { b.clean.Store(b.fails == 0 && !b.open) }
 
 // enter waits until a call may go out. probe reports that this call is the
 // breaker's probe, which must be followed by done (or cancelProbe if it is
 // not made). It returns an *OutageError once the endpoint has been down for
 // longer than the limit, and the cause when ctx ends or stop closes.
 func (b *breaker) enter(ctx context.Context, stop <-chan struct{}) (probe bool, err error) {
+	if b.clean.Load() {
+		return false, nil // closed: what the locked check below says too
+	}
 	for {
 		b.mu.Lock()
 		if !b.open {
@@ -122,8 +137,12 @@ func (b *breaker) enter(ctx context.Context, stop <-chan struct{}) (probe bool, 
 // done reports a call's outcome: unreachable (err is the call's error) or
 // it got through to the endpoint, whatever it answered.
 func (b *breaker) done(probe, unreachable bool, err error) {
+	if !probe && !unreachable && b.clean.Load() {
+		return // nothing to reset: fails is 0 and the breaker closed
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.setClean()
 	if probe {
 		b.probing = false
 	}

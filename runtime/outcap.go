@@ -3,6 +3,7 @@ package runtime
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/llmpipe/llmpipe/interp"
 )
@@ -53,10 +54,14 @@ func capBounds(m *interp.Model) (lo, hi int) {
 }
 
 // outputCaps learns how many output tokens replies take, per step and
-// model. It is safe for concurrent use.
+// model. It is safe for concurrent use. Every call asks cap and every
+// reply tells observe, so neither takes a lock on the way: the map of
+// histograms is copied on write (a new (step, model) is rare), a reply
+// goes into its histogram's ring with atomics, and only recomputing the
+// cap (see observe) locks that histogram.
 type outputCaps struct {
-	mu sync.Mutex
-	m  map[capKey]*capHist
+	mu sync.Mutex // serialises writers of m
+	m  atomic.Pointer[map[capKey]*capHist]
 }
 
 type capKey struct{ step, model string }
@@ -64,42 +69,72 @@ type capKey struct{ step, model string }
 // capHist is a ring of the latest replies' output tokens and the cap
 // they make (recomputed as replies come, less often once there are many).
 type capHist struct {
-	used    []int
-	next    int
-	seen    int
-	want    int
-	scratch []int
+	used [capWindow]atomic.Int64 // reply n goes to used[n % capWindow]
+	next atomic.Int64            // replies given a slot
+	seen atomic.Int64            // replies stored in their slot
+	// want is the cap the replies make, 0 until capSamples have come.
+	want atomic.Int64
+
+	mu      sync.Mutex // serialises update
+	scratch []int64
 }
+
+// filled returns how many slots of the ring hold replies.
+func (h *capHist) filled() int { return int(min(h.seen.Load(), capWindow)) }
 
 // update recomputes want: the 99th percentile plus a third and 64 tokens.
 func (h *capHist) update() {
-	h.scratch = append(h.scratch[:0], h.used...)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.scratch = h.scratch[:0]
+	for i := range h.filled() {
+		h.scratch = append(h.scratch, h.used[i].Load())
+	}
 	slices.Sort(h.scratch)
 	q := h.scratch[min(len(h.scratch)-1, len(h.scratch)*99/100)]
-	h.want = q + q/3 + 64
+	h.want.Store(q + q/3 + 64)
+}
+
+// hists is the current map; nil before the first reply.
+func (c *outputCaps) hists() map[capKey]*capHist {
+	if p := c.m.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// hist returns the histogram of (step, model), making it if need be.
+func (c *outputCaps) hist(step, model string) *capHist {
+	k := capKey{step, model}
+	if h := c.hists()[k]; h != nil {
+		return h
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.hists()
+	if h := old[k]; h != nil {
+		return h
+	}
+	next := make(map[capKey]*capHist, len(old)+1)
+	for kk, v := range old {
+		next[kk] = v
+	}
+	h := &capHist{}
+	next[k] = h
+	c.m.Store(&next)
+	return h
 }
 
 // observe records a reply that ended normally: its answer and thinking
-// tokens.
+// tokens. The cap is recomputed from the ring at each of the first 64
+// replies (from the capSamples-th), then every 16th, and at once after a
+// reply longer than the cap.
 func (c *outputCaps) observe(step, model string, used int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[capKey]*capHist{}
-	}
-	h := c.m[capKey{step, model}]
-	if h == nil {
-		h = &capHist{}
-		c.m[capKey{step, model}] = h
-	}
-	if len(h.used) < capWindow {
-		h.used = append(h.used, used)
-	} else {
-		h.used[h.next] = used
-		h.next = (h.next + 1) % capWindow
-	}
-	h.seen++
-	if h.seen >= capSamples && (h.seen < 64 || h.seen%16 == 0 || used > h.want) {
+	h := c.hist(step, model)
+	// The slot is this reply's alone until capWindow more replies come.
+	h.used[(h.next.Add(1)-1)%capWindow].Store(int64(used))
+	seen := h.seen.Add(1)
+	if seen >= capSamples && (seen < 64 || seen%16 == 0 || int64(used) > h.want.Load()) {
 		h.update()
 	}
 }
@@ -110,16 +145,19 @@ func (c *outputCaps) observe(step, model string, used int) {
 // largest reply on the step's other models).
 func (c *outputCaps) cap(step string, m *interp.Model) int {
 	lo, hi := capBounds(m)
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	hs := c.hists()
+	if h := hs[capKey{step, m.ID}]; h != nil {
+		if w := h.want.Load(); w > 0 {
+			return min(max(int(w), lo), hi)
+		}
+	}
 	want := firstCap
-	if h := c.m[capKey{step, m.ID}]; h != nil && h.seen >= capSamples {
-		want = h.want
-	} else {
-		for k, h := range c.m {
-			if k.step == step && len(h.used) > 0 {
-				want = max(want, 2*slices.Max(h.used))
-			}
+	for k, h := range hs {
+		if k.step != step {
+			continue
+		}
+		for i := range h.filled() {
+			want = max(want, 2*int(h.used[i].Load()))
 		}
 	}
 	return min(max(want, lo), hi)

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/llmpipe/llmpipe/interp"
@@ -63,5 +64,28 @@ func TestGrow(t *testing.T) {
 		if got, ok := grow(m, c.cap); got != c.want || ok != c.ok {
 			t.Errorf("grow(%d) = %d, %v; want %d, %v", c.cap, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestOutputCapConcurrent: observe and cap from many goroutines (run with
+// -race); replies all of one size make the same cap as in one goroutine.
+func TestOutputCapConcurrent(t *testing.T) {
+	var c outputCaps
+	m := &interp.Model{ID: "flash"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				c.observe("s", "flash", 300)
+				if got := c.cap("s", m); got != firstCap && got != 464 {
+					t.Errorf("goroutine %d, reply %d: cap %d", g, i, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := c.cap("s", m); got != 464 {
+		t.Errorf("cap %d, want 464", got)
 	}
 }

@@ -129,6 +129,65 @@ func (a *jsonAppender) object(m map[string]any) error {
 	return nil
 }
 
+// objectLike writes m as object does, first trying last, the sorted keys
+// of the map this call site wrote before: the items of a source mostly
+// share their keys, and then neither ranging over the map nor sorting is
+// needed. When m's keys are not exactly last's it writes m with object
+// and makes last its keys.
+func (a *jsonAppender) objectLike(m map[string]any, last *[]string) error {
+	keys := *last
+	if m == nil || len(keys) == 0 || len(keys) != len(m) {
+		return a.objectNoting(m, last)
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, '{')
+	for i, k := range keys {
+		v, ok := m[k]
+		if !ok {
+			// Another set of keys: start again the long way.
+			a.buf = a.buf[:start]
+			return a.objectNoting(m, last)
+		}
+		if i > 0 {
+			a.buf = append(a.buf, ',')
+		}
+		a.buf = jsonscan.AppendString(a.buf, k)
+		a.buf = append(a.buf, ':')
+		if err := a.value(v); err != nil {
+			return err
+		}
+	}
+	a.buf = append(a.buf, '}')
+	return nil
+}
+
+// objectNoting is object, keeping m's sorted keys in last.
+func (a *jsonAppender) objectNoting(m map[string]any, last *[]string) error {
+	if m == nil {
+		a.buf = append(a.buf, "null"...)
+		return nil
+	}
+	keys := (*last)[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	*last = keys
+	a.buf = append(a.buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			a.buf = append(a.buf, ',')
+		}
+		a.buf = jsonscan.AppendString(a.buf, k)
+		a.buf = append(a.buf, ':')
+		if err := a.value(m[k]); err != nil {
+			return err
+		}
+	}
+	a.buf = append(a.buf, '}')
+	return nil
+}
+
 // fallback encodes v with encoding/json, HTML escaping off.
 func (a *jsonAppender) fallback(v any) error {
 	if a.enc == nil {

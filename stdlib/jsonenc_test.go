@@ -166,3 +166,32 @@ func FuzzJSONAppender(f *testing.F) {
 		checkSameAsStd(t, map[string]any{s: []any{s, x, json.Number(num)}, "k": s})
 	})
 }
+
+// TestObjectLikeMatchesEncodingJSON: writing a run of maps through one
+// objectLike call site (the jsonl sink's items) gives encoding/json's bytes
+// for each, whether its keys are the last map's, a subset, a superset or
+// others of the same number.
+func TestObjectLikeMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pool := []string{"id", "text", "a", "b", "é", "<z>"}
+	var a jsonAppender
+	var last []string
+	for i := range 3000 {
+		var m map[string]any
+		if r.IntN(20) > 0 {
+			m = map[string]any{}
+			for range r.IntN(len(pool) + 1) {
+				m[pool[r.IntN(len(pool))]] = randValue(r, 2)
+			}
+		}
+		want, werr := stdJSON(m)
+		a.buf = a.buf[:0]
+		gerr := a.objectLike(m, &last)
+		if (werr != nil) != (gerr != nil) {
+			t.Fatalf("map %d %#v: error %v, encoding/json %v", i, m, gerr, werr)
+		}
+		if werr == nil && string(a.buf) != want {
+			t.Fatalf("map %d %#v:\n got %s\nwant %s", i, m, a.buf, want)
+		}
+	}
+}

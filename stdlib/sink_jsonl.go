@@ -22,6 +22,9 @@ type jsonlSink struct {
 	w    *recordWriter
 	enc  jsonAppender // its buf holds the record being encoded
 	keys []string
+	// itemKeys are the sorted keys of the last record's item (see
+	// jsonAppender.objectLike).
+	itemKeys []string
 }
 
 func openJSONLSink(sink *interp.Sink) (*jsonlSink, error) {
@@ -89,7 +92,7 @@ func (s *jsonlSink) encode(rec *runtime.Record) error {
 		e.buf = jsonscan.AppendString(e.buf, rec.ID)
 	}
 	e.buf = append(e.buf, `,"item":`...)
-	if err := e.object(rec.Item); err != nil {
+	if err := e.objectLike(rec.Item, &s.itemKeys); err != nil {
 		return err
 	}
 	for _, k := range s.stepKeys(rec) {
