@@ -19,12 +19,19 @@ import (
 // absent optional fields are nil and fields the schema does not declare are
 // dropped, so Value always has exactly the schema's fields.
 func (s *Schema) ParseReply(text string) (*Reply, error) {
+	return s.ParseReplyBoxing(text, nil)
+}
+
+// ParseReplyBoxing is ParseReply with the string values of a clean reply
+// boxed by strs (a box.Strings' String, which boxes without an allocation
+// each); nil boxes them plainly. The result is the same.
+func (s *Schema) ParseReplyBoxing(text string, strs func(string) any) (*Reply, error) {
 	if s != nil && s.Type != nil && len(s.Type.Fields) <= maxScanFields {
 		// Fast path: a reply that is exactly one clean JSON object.
 		var vals [maxScanFields]any
 		var has, typed [maxScanFields]bool
 		n := len(s.Type.Fields)
-		if scanFields(text, s.Type.Fields, vals[:n], has[:n], typed[:n]) {
+		if scanFields(text, s.Type.Fields, vals[:n], has[:n], typed[:n], strs) {
 			if n > len(replyBlock{}.passed) {
 				return s.fill(&Reply{}, vals[:n], has[:n], typed[:n]), nil
 			}

@@ -23,9 +23,11 @@ const scanMaxDepth = 64
 // a syntax error, text after the value, invalid UTF-8, a \u surrogate escape,
 // deep nesting. The caller then takes the encoding/json path, which accepts or
 // rejects the text and words any error, so the scanner only has to agree with
-// encoding/json on the inputs it accepts.
-func scanFields(text string, fields []*Field, vals []any, has, typed []bool) bool {
+// encoding/json on the inputs it accepts. strs, when not nil, boxes the
+// string values (jsonscan.Scanner.Strings).
+func scanFields(text string, fields []*Field, vals []any, has, typed []bool, strs func(string) any) bool {
 	sc := jsonscan.New(text)
+	sc.Strings = strs
 	sc.MaxDepth = scanMaxDepth - 1 // the reply object is the first level
 	more, ok := sc.Open('{')
 	for ok && more {

@@ -2,8 +2,11 @@ package interp
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/llmpipe/llmpipe/internal/box"
 )
 
 // sameAsSlow checks that ParseReply (fast path first) answers text exactly
@@ -17,6 +20,11 @@ func sameAsSlow(t *testing.T, s *Schema, text string) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q:\n got %#v\nwant %#v", text, got, want)
+	}
+	// The same with the strings boxed as the runtime's workers box them.
+	boxed, berr := s.ParseReplyBoxing(text, new(box.Strings).String)
+	if fmt.Sprint(berr) != fmt.Sprint(gerr) || !reflect.DeepEqual(boxed, got) {
+		t.Fatalf("%q: boxed strings give %#v, %v; plain %#v, %v", text, boxed, berr, got, gerr)
 	}
 }
 
@@ -73,17 +81,17 @@ func TestParseReplyFastValues(t *testing.T) {
 	var vals [7]any
 	var has, typed [7]bool
 	text := `{"name":"Ann","age":34,"score":2.5e0,"tags":["a"],"zzz":[{"q":"\n"}]}`
-	if !scanFields(text, s.Type.Fields, vals[:], has[:], typed[:]) {
+	if !scanFields(text, s.Type.Fields, vals[:], has[:], typed[:], nil) {
 		t.Fatal("scanFields refused a clean object")
 	}
 	if vals[0] != "Ann" || vals[1] != 34 || !typed[1] || vals[3] != 2.5 || !typed[3] || typed[0] || !has[4] || has[2] {
 		t.Errorf("vals %#v has %v typed %v", vals, has, typed)
 	}
-	if !scanFields(`{"age":3.5}`, s.Type.Fields, vals[:], has[:], typed[:]) || vals[1] != json.Number("3.5") || typed[1] {
+	if !scanFields(`{"age":3.5}`, s.Type.Fields, vals[:], has[:], typed[:], nil) || vals[1] != json.Number("3.5") || typed[1] {
 		t.Errorf("a misfit number should stay a json.Number for conform to describe: %#v %v", vals[1], typed[1])
 	}
 	for _, bad := range []string{`{"name":"A"} x`, `{"name":"A",}`, "{\"name\":\"\xff\"}", `[1]`, `{"age":-}`, `{"age":1.}`} {
-		if scanFields(bad, s.Type.Fields, vals[:], has[:], typed[:]) {
+		if scanFields(bad, s.Type.Fields, vals[:], has[:], typed[:], nil) {
 			t.Errorf("scanFields accepted %q", bad)
 		}
 	}

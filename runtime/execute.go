@@ -187,7 +187,9 @@ func (st *stage) grow(ctx context.Context, n int) {
 func (st *stage) work(ctx context.Context) {
 	defer st.r.workerGroup.Done()
 	defer st.exit()
-	var strs box.Strings // this worker's: replies are boxed without an allocation each
+	// This worker's boxer: replies' strings are boxed without an
+	// allocation each (made once: a method value costs an allocation).
+	boxer := new(box.Strings).String
 	for {
 		// A record already queued is taken without the three-way select:
 		// selectgo locks every channel it waits on, and drainCh and
@@ -198,7 +200,7 @@ func (st *stage) work(ctx context.Context) {
 			if !ok {
 				return
 			}
-			st.take(ctx, rec, &strs)
+			st.take(ctx, rec, boxer)
 			continue
 		default:
 		}
@@ -207,7 +209,7 @@ func (st *stage) work(ctx context.Context) {
 			if !ok {
 				return
 			}
-			st.take(ctx, rec, &strs)
+			st.take(ctx, rec, boxer)
 		case <-st.r.drainCh:
 			// Keep draining the queue without starting anything, so the
 			// producer never blocks on a full channel.
@@ -226,12 +228,12 @@ func (st *stage) work(ctx context.Context) {
 
 // take runs one record the worker took from the queue, unless the run is
 // draining or cancelled.
-func (st *stage) take(ctx context.Context, rec *Record, strs *box.Strings) {
+func (st *stage) take(ctx context.Context, rec *Record, boxer func(string) any) {
 	if st.r.draining() || ctx.Err() != nil {
 		rec.trk.release()
 		return // not started: it resumes on the next run
 	}
-	if st.r.process(ctx, st, rec, strs) && st.fromSource {
+	if st.r.process(ctx, st, rec, boxer) && st.fromSource {
 		st.r.stats.done.Add(1)
 	}
 	rec.trk.release()

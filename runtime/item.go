@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/llmpipe/llmpipe/internal/box"
 	"github.com/llmpipe/llmpipe/interp"
 )
 
@@ -60,17 +59,17 @@ type itemRun struct {
 	capBoost int
 	lastCap  int // the output cap of the item's last request
 
-	// strs boxes the replies of the worker running the item (nil: box
-	// them plainly).
-	strs *box.Strings
+	// box boxes the replies' strings for the worker running the item (a
+	// box.Strings' String; nil: box them plainly).
+	box func(string) any
 }
 
 // process takes one record through one step to a terminal state. It
 // reports false when the item was abandoned (draining, cancelled, budget).
-func (r *Runner) process(ctx context.Context, st *stage, rec *Record, strs *box.Strings) bool {
+func (r *Runner) process(ctx context.Context, st *stage, rec *Record, boxer func(string) any) bool {
 	// On the stack: nothing keeps the item's run past this call, and a
 	// heap itemRun would cost an allocation per item.
-	it := itemRun{strs: strs}
+	it := itemRun{box: boxer}
 	e := r.run(ctx, st, rec, &it)
 	ok := r.finish(ctx, st, &it, e)
 	if it.started {
@@ -291,7 +290,7 @@ func (r *Runner) attempts(ctx context.Context, it *itemRun) end {
 			r.caps.observe(step.Name, model.ID, resp.Usage.OutputTokens+resp.Usage.ThinkingTokens)
 		}
 		it.last = resp.Text
-		v := r.validate(step, it.env, resp.Text, it.strs)
+		v := r.validate(step, it.env, resp.Text, it.box)
 		if v.ok() {
 			return end{kind: endOK, model: model, out: v.out, resp: resp, hit: hit}
 		}
@@ -355,18 +354,18 @@ type verdict struct {
 // ok reports whether the reply passed.
 func (v *verdict) ok() bool { return len(v.failed) == 0 }
 
-// validate parses a reply and runs the checks; strs, when not nil, boxes
-// the reply's text.
-func (r *Runner) validate(step *interp.Step, env map[string]any, text string, strs *box.Strings) verdict {
+// validate parses a reply and runs the checks; boxer, when not nil, boxes
+// the reply's text and its strings.
+func (r *Runner) validate(step *interp.Step, env map[string]any, text string, boxer func(string) any) verdict {
 	var textv any // boxed once, for out and for the checks' env
-	if strs != nil {
-		textv = strs.String(text)
+	if boxer != nil {
+		textv = boxer(text)
 	} else {
 		textv = text
 	}
 	v := verdict{out: textv}
 	if step.Output != nil {
-		reply, err := step.Output.ParseReply(text)
+		reply, err := step.Output.ParseReplyBoxing(text, boxer)
 		if err != nil {
 			return verdict{failed: []interp.FieldError{{Field: "reply", Message: err.Error()}}, class: ClassInvalidOutput, msg: err.Error()}
 		}
