@@ -287,7 +287,7 @@ func (f *keyFilter) setAttempt(key string, id int64) {
 // loadItems adds the item of every result of step under fingerprint.
 func (s *Store) loadItems(ctx context.Context, step, fingerprint string) func(add func(string)) error {
 	return func(add func(string)) error {
-		return s.query(ctx, `SELECT item FROM results WHERE step = ? AND fingerprint = ?`,
+		return s.query(ctx, `SELECT item FROM results WHERE step = ? AND fp = `+fpOf,
 			[]any{step, keyArg(fingerprint)}, func(rows *sql.Rows) error {
 				var item string
 				if err := rows.Scan(&item); err != nil {

@@ -165,7 +165,8 @@ func TestCommitOfAnItemThoughtNew(t *testing.T) {
 	if r, err := s.Lookup(ctx, "s", "x", "fp"); err != nil || r != nil { // loads the pair: empty
 		t.Fatalf("Lookup = %v, %v", r, err)
 	}
-	if _, err := s.w.Exec(`INSERT INTO results (step, item, fingerprint, ok, output) VALUES ('s', 'x', 'fp', 1, '"old"')`); err != nil {
+	if _, err := s.w.Exec(`INSERT INTO fingerprints (fingerprint) VALUES ('fp') ON CONFLICT DO NOTHING;
+		INSERT INTO results (step, item, fp, ok, output) VALUES ('s', 'x', ` + fpOf + `, 1, '"old"')`, "fp"); err != nil {
 		t.Fatal(err)
 	}
 	res := okResult("s", "x", "fp")

@@ -89,6 +89,8 @@ type Store struct {
 	results   resultFilter
 	responses keyFilter
 
+	fpIDs map[string]int64 // fingerprint ids seen by the writer (fpID); writer only
+
 	errMu    sync.Mutex
 	asyncErr error // first failed buffered write, reported by Close
 

@@ -196,7 +196,7 @@ func (q ItemQuery) sql() (from, group, order, cond string, args []any) {
 			add(failedCheckExpr+" = ?", q.Check)
 		}
 		if q.Fingerprint != "" {
-			add("fingerprint = ?", keyArg(q.Fingerprint))
+			add("fp = "+fpOf, keyArg(q.Fingerprint))
 		}
 		where, args = prefixRange("item", q.Prefix, where, args)
 	}
@@ -216,7 +216,7 @@ func pendingQuery(q ItemQuery) (from, group, order string, where []string, args 
 		FROM attempts a`
 	notDone := `NOT EXISTS (SELECT 1 FROM results r WHERE r.step = a.step AND r.item = a.item`
 	if q.Fingerprint != "" {
-		notDone += ` AND r.fingerprint = ?`
+		notDone += ` AND r.fp = ` + fpOf
 		args = append(args, keyArg(q.Fingerprint))
 	}
 	where = append(where, notDone+`)`)
@@ -309,8 +309,8 @@ type ModelCalls struct {
 // Overview returns the store's sums (see Overview).
 func (s *Store) Overview(ctx context.Context) (*Overview, error) {
 	o := &Overview{Results: []ResultGroup{}, Models: []ModelCalls{}}
-	err := s.query(ctx, `SELECT step, fingerprint, ok, rung, count(*), sum(cost) FROM results
-		GROUP BY step, fingerprint, ok, rung ORDER BY step, fingerprint, ok DESC, rung`, nil,
+	err := s.query(ctx, `SELECT step, `+fpHash+`, ok, rung, count(*), sum(cost) FROM results
+		GROUP BY step, fp, ok, rung ORDER BY step, 2, ok DESC, rung`, nil,
 		func(rows *sql.Rows) error {
 			var g ResultGroup
 			if err := rows.Scan(&g.Step, scanKey(&g.Fingerprint), &g.OK, &g.Rung, &g.Count, &g.Cost); err != nil {

@@ -28,12 +28,17 @@ func (s *Store) Commit(ctx context.Context, res *runtime.Result) error {
 		}
 		failure = string(b)
 	}
-	args := []any{res.Step, res.Item, keyArg(res.Fingerprint), boolInt(res.OK), jsonText(res.Output), failure,
+	args := []any{res.Step, res.Item, nil, boolInt(res.OK), jsonText(res.Output), failure,
 		res.Model, res.Rung, res.Attempts,
 		res.Usage.PromptTokens, res.Usage.OutputTokens, res.Usage.CachedTokens, res.Usage.ThinkingTokens,
 		res.Cost, res.Plan, runRef(res.RunID), nanos(res.At), keyArg(res.Input)}
 	isNew := s.ops != nil && s.results.committing(res.Step, res.Item, res.Fingerprint)
 	err := s.wait(ctx, &op{done: make(chan error, 1), groupable: true, apply: func(t *txn) error {
+		fp, err := s.fpID(t, res.Fingerprint)
+		if err != nil {
+			return err
+		}
+		args[2] = fp
 		if isNew {
 			_, err := t.exec(s.ws.resultNew, args...)
 			if !isConstraint(err) {
@@ -42,13 +47,36 @@ func (s *Store) Commit(ctx context.Context, res *runtime.Result) error {
 			// Not new after all (a concurrent Commit of the same item):
 			// the failed statement undid itself, the transaction goes on.
 		}
-		_, err := t.exec(s.ws.result, args...)
+		_, err = t.exec(s.ws.result, args...)
 		return err
 	}})
 	if err != nil {
 		return fmt.Errorf("committing result %s/%s: %w", res.Step, res.Item, err)
 	}
 	return nil
+}
+
+// fpID returns the id of fingerprint in the fingerprints table, adding it
+// if need be (schema v10). Only the writer calls it, in a transaction; the
+// ids it has seen are cached until a transaction fails (its new ids may
+// have been rolled back).
+func (s *Store) fpID(t *txn, fingerprint string) (int64, error) {
+	if id, ok := s.fpIDs[fingerprint]; ok {
+		return id, nil
+	}
+	k := keyArg(fingerprint)
+	if _, err := t.exec(s.ws.fpAdd, k); err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := t.stmt(s.ws.fpID).QueryRow(k).Scan(&id); err != nil {
+		return 0, err
+	}
+	if s.fpIDs == nil {
+		s.fpIDs = map[string]int64{}
+	}
+	s.fpIDs[fingerprint] = id
+	return id, nil
 }
 
 // Lookup returns the terminal result of item at step under fingerprint, or
@@ -79,7 +107,7 @@ func (s *Store) Lookup(ctx context.Context, step, item, fingerprint string) (*ru
 // Store methods.
 func (s *Store) Results(ctx context.Context, step, fingerprint string, fn func(*runtime.Result) error) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+resultCols+` FROM results
-		WHERE step = ? AND fingerprint = ? ORDER BY item`, step, keyArg(fingerprint))
+		WHERE step = ? AND fp = `+fpOf+` ORDER BY item`, step, keyArg(fingerprint))
 	if err != nil {
 		return fmt.Errorf("reading results of %s: %w", step, corrupt(s.path, err))
 	}

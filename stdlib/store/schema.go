@@ -213,7 +213,59 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 INSERT INTO meta (name, value) VALUES ('cache_keys_upto', (SELECT coalesce(max(id), 0) FROM attempts));
 `,
+	// v10: a result names its step fingerprint by a small id (fp) into
+	// fingerprints, not by the 32-byte hash itself: a step has one
+	// fingerprint for thousands of results, and the hash was 31 bytes of
+	// every row and of the primary key (S1: 406 to about 375 B per item).
+	// Readers find a fingerprint's id by a subquery (fpOf), so every
+	// query still takes and returns the hash.
+	`
+CREATE TABLE fingerprints (
+	id          INTEGER PRIMARY KEY,
+	fingerprint BLOB NOT NULL UNIQUE
+);
+INSERT INTO fingerprints (fingerprint) SELECT DISTINCT fingerprint FROM results ORDER BY 1;
+CREATE TABLE results_v10 (
+	step            TEXT NOT NULL,
+	item            TEXT NOT NULL,
+	fp              INTEGER NOT NULL,
+	ok              INTEGER NOT NULL,
+	output          TEXT,
+	failure         TEXT,
+	model           TEXT NOT NULL DEFAULT '',
+	rung            INTEGER NOT NULL DEFAULT 0,
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	prompt_tokens   INTEGER NOT NULL DEFAULT 0,
+	output_tokens   INTEGER NOT NULL DEFAULT 0,
+	cached_tokens   INTEGER NOT NULL DEFAULT 0,
+	thinking_tokens INTEGER NOT NULL DEFAULT 0,
+	cost            REAL NOT NULL DEFAULT 0,
+	plan            INTEGER NOT NULL DEFAULT 0,
+	run_id          INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+	at              INTEGER,
+	input           BLOB NOT NULL DEFAULT '',
+	PRIMARY KEY (step, item, fp)
+) WITHOUT ROWID;
+INSERT INTO results_v10 SELECT step, item,
+	(SELECT id FROM fingerprints f WHERE f.fingerprint = r.fingerprint),
+	ok, output, failure, model, rung, attempts, prompt_tokens, output_tokens, cached_tokens,
+	thinking_tokens, cost, plan, run_id, at, input
+	FROM results r;
+DROP TABLE results;
+ALTER TABLE results_v10 RENAME TO results;
+CREATE INDEX results_failed ON results(step, item, rung) WHERE ok = 0;
+CREATE INDEX results_escalated ON results(step, rung, item, ok) WHERE rung > 0;
+CREATE INDEX results_by_check ON results(step, json_extract(failure, '$.errors[#-1].fields[0].field'), item) WHERE ok = 0;
+`,
 }
+
+// fpOf is the id of the fingerprint bound as its parameter (keyArg form),
+// for a result query's "fp = "+fpOf; NULL, matching nothing, for a
+// fingerprint no result has had.
+const fpOf = `(SELECT id FROM fingerprints WHERE fingerprint = ?)`
+
+// fpHash is the hash of a results row's fp, for a query's select list.
+const fpHash = `(SELECT fingerprint FROM fingerprints WHERE id = fp)`
 
 // cacheKeyExpr is cache_keys.key of an attempt's request_key, as
 // cacheKeyArg makes it in Go.

@@ -120,9 +120,9 @@ func (s *Store) stepStatus(ctx context.Context, st *Status) error {
 		}
 		return p
 	}
-	err := s.query(ctx, `SELECT step, fingerprint, sum(ok), sum(1 - ok),
+	err := s.query(ctx, `SELECT step, `+fpHash+`, sum(ok), sum(1 - ok),
 			sum(prompt_tokens), sum(output_tokens), sum(cached_tokens), sum(thinking_tokens), sum(cost), max(at)
-		FROM results GROUP BY step, fingerprint ORDER BY step, max(at) DESC`, nil,
+		FROM results GROUP BY step, fp ORDER BY step, max(at) DESC`, nil,
 		func(rows *sql.Rows) error {
 			var (
 				name string

@@ -6,8 +6,13 @@ import (
 	"errors"
 )
 
-// resultCols is the column list every result query selects, in scanResult's order.
-const resultCols = `step, item, fingerprint, ok, output, failure, model, rung, attempts,
+// resultCols is the column list every result query selects, in scanResult's
+// order; the fingerprint comes from its id (schema v10).
+const resultCols = `step, item, ` + fpHash + `, ok, output, failure, model, rung, attempts,
+	prompt_tokens, output_tokens, cached_tokens, thinking_tokens, cost, plan, run_id, at, input`
+
+// resultInsertCols is resultCols as inserted: the fingerprint's id.
+const resultInsertCols = `step, item, fp, ok, output, failure, model, rung, attempts,
 	prompt_tokens, output_tokens, cached_tokens, thinking_tokens, cost, plan, run_id, at, input`
 
 // clearEntriesSQL retires a key's entries: the one this process wrote (?1,
@@ -21,14 +26,15 @@ const clearEntriesSQL = `UPDATE attempts SET finish = NULL, version = NULL
 type writeStmts struct {
 	result, attempt, response  *sql.Stmt
 	resultNew                  *sql.Stmt // result, for an item certainly new
+	fpAdd, fpID                *sql.Stmt // a fingerprint's id (schema v10)
 	clearEntries, dropResponse *sql.Stmt // older cache entries of a key
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return prepareAll(ctx, db, map[**sql.Stmt]string{
-		&w.result: `INSERT INTO results (` + resultCols + `)
+		&w.result: `INSERT INTO results (` + resultInsertCols + `)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT (step, item, fingerprint) DO UPDATE SET
+			ON CONFLICT (step, item, fp) DO UPDATE SET
 				ok = excluded.ok, output = excluded.output, failure = excluded.failure,
 				model = excluded.model, rung = excluded.rung, attempts = excluded.attempts,
 				prompt_tokens = excluded.prompt_tokens, output_tokens = excluded.output_tokens,
@@ -37,7 +43,9 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 				input = excluded.input`,
 		// Plain: the upsert's conflict handling costs about 5 µs per
 		// item (BenchmarkItem: 41 against 36 µs).
-		&w.resultNew: `INSERT INTO results (` + resultCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		&w.fpAdd:     `INSERT INTO fingerprints (fingerprint) VALUES (?) ON CONFLICT DO NOTHING`,
+		&w.fpID:      `SELECT id FROM fingerprints WHERE fingerprint = ?`,
+		&w.resultNew: `INSERT INTO results (` + resultInsertCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		&w.attempt: `INSERT INTO attempts (` + attemptCols + `)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		&w.clearEntries: clearEntriesSQL,
@@ -48,7 +56,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writeStmts) close() error {
-	return closeAll(w.result, w.resultNew, w.attempt, w.response, w.clearEntries, w.dropResponse)
+	return closeAll(w.result, w.resultNew, w.fpAdd, w.fpID, w.attempt, w.response, w.clearEntries, w.dropResponse)
 }
 
 // readStmts are the hot reads, prepared on the read pool (database/sql
@@ -60,7 +68,7 @@ type readStmts struct {
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return prepareAll(ctx, db, map[**sql.Stmt]string{
-		&r.lookup: `SELECT ` + resultCols + ` FROM results WHERE step = ? AND item = ? AND fingerprint = ?`,
+		&r.lookup: `SELECT ` + resultCols + ` FROM results WHERE step = ? AND item = ? AND fp = ` + fpOf,
 		&r.entryByID: `SELECT ` + entryCols + ` FROM attempts a
 			WHERE a.id = ? AND a.request_key = ? AND a.finish IS NOT NULL`,
 		&r.entryByKey: `SELECT ` + entryCols + ` FROM cache_keys c JOIN attempts a ON a.id = c.attempt

@@ -37,12 +37,17 @@ type txn struct {
 }
 
 func (t *txn) exec(st *sql.Stmt, args ...any) (sql.Result, error) {
+	return t.stmt(st).Exec(args...)
+}
+
+// stmt is st bound to the transaction.
+func (t *txn) stmt(st *sql.Stmt) *sql.Stmt {
 	b, ok := t.bound[st]
 	if !ok {
 		b = t.tx.Stmt(st)
 		t.bound[st] = b
 	}
-	return b.Exec(args...)
+	return b
 }
 
 // run is the writer goroutine: it takes whatever is queued, up to MaxBatch,
@@ -206,10 +211,12 @@ func (s *Store) commit(batch []*op) error {
 	for _, o := range batch {
 		if err := o.apply(t); err != nil {
 			_ = tx.Rollback()
+			s.fpIDs = nil // ids added in it are gone
 			return corrupt(s.path, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		s.fpIDs = nil
 		return corrupt(s.path, err)
 	}
 	return nil
