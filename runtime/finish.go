@@ -101,6 +101,9 @@ func (r *Runner) terminal(ctx context.Context, it *itemRun) bool {
 		if !rec.Failed {
 			res.Output = outputJSON(rec.Outputs[rec.Step])
 		}
+		// Its calls are over: another worker may start an item while this
+		// one waits for the commit.
+		it.doneCalling()
 		// The commit must land even if the caller is cancelling: the call
 		// was paid for.
 		if err := s.Commit(context.WithoutCancel(ctx), res); err != nil {

@@ -22,6 +22,9 @@ const maxRateLimitWaits = 100
 
 // itemRun is one item's progress through one step.
 type itemRun struct {
+	// calling is the stage's place this item holds until its calls are
+	// over (see stage.calling); nil once given back, or without a store.
+	calling  *semaphore
 	step     *interp.Step
 	rec      *Record
 	env      map[string]any
@@ -69,14 +72,23 @@ type itemRun struct {
 func (r *Runner) process(ctx context.Context, st *stage, rec *Record, boxer func(string) any) bool {
 	// On the stack: nothing keeps the item's run past this call, and a
 	// heap itemRun would cost an allocation per item.
-	it := itemRun{box: boxer}
+	it := itemRun{box: boxer, calling: st.calling}
 	e := r.run(ctx, st, rec, &it)
 	ok := r.finish(ctx, st, &it, e)
+	it.doneCalling()
 	if it.started {
 		r.stats.inFlight.Add(-1)
 	}
 	putEnv(it.env) // nothing holds it now: expressions and templates keep no reference
 	return ok
+}
+
+// doneCalling gives back the item's place among the calling ones, once.
+func (it *itemRun) doneCalling() {
+	if it.calling != nil {
+		it.calling.release()
+		it.calling = nil
+	}
 }
 
 // end is how an item's run through a step ended: the one value its one

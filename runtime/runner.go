@@ -306,13 +306,15 @@ func (r *Runner) resize(n int) {
 	n = max(1, min(n, MaxWorkers))
 	old := r.workers.Swap(int64(n))
 	r.sem.setLimit(n)
-	if int64(n) <= old {
-		return
-	}
 	r.stagesMu.Lock()
 	defer r.stagesMu.Unlock()
 	for _, st := range r.stages {
-		st.grow(r.workerCtx, n)
+		if st.calling != nil {
+			st.calling.setLimit(n)
+		}
+		if int64(n) > old {
+			st.grow(r.workerCtx, n)
+		}
 	}
 }
 
