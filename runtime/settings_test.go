@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/llmpipe/llmpipe/interp"
@@ -118,10 +119,10 @@ step extract {
 	opts := options(&fakeProvider{reply: func(*runtime.Request, int) (*runtime.Response, error) { return textReply("ok"), nil }})
 	caches := &fakeCaches{costs: runtime.CacheCosts{Creation: 0.25, Storage: 0.5, Caches: 2, Inline: 1}}
 	opts.Caches = caches
-	var fallbacks int
+	var fallbacks atomic.Int64 // observers are called from every worker at once
 	opts.Observers = []runtime.Observer{runtime.ObserverFunc(func(e runtime.Event) {
 		if e.Kind == runtime.EventCacheFallback {
-			fallbacks++
+			fallbacks.Add(1)
 			if e.Time.IsZero() {
 				t.Error("a cache event reached the observer without a time")
 			}
@@ -131,7 +132,7 @@ step extract {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fallbacks == 0 {
+	if fallbacks.Load() == 0 {
 		t.Error("the cache manager's events did not reach the run's observers")
 	}
 	if sum.CacheCost != 0.75 || sum.CachesCreated != 2 || sum.CachesInline != 1 {
