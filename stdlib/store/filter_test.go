@@ -166,7 +166,7 @@ func TestCommitOfAnItemThoughtNew(t *testing.T) {
 		t.Fatalf("Lookup = %v, %v", r, err)
 	}
 	if _, err := s.w.Exec(`INSERT INTO fingerprints (fingerprint) VALUES ('fp') ON CONFLICT DO NOTHING;
-		INSERT INTO results (step, item, fp, ok, output) VALUES ('s', 'x', ` + fpOf + `, 1, '"old"')`, "fp"); err != nil {
+		INSERT INTO results (step, item, fp, ok, output) VALUES ('s', 'x', `+fpOf+`, 1, '"old"')`, "fp"); err != nil {
 		t.Fatal(err)
 	}
 	res := okResult("s", "x", "fp")
