@@ -14,7 +14,9 @@ import (
 // A reply cut at the output cap is asked again on the same rung with a
 // larger cap, using no validation attempt (issue 17).
 func TestMaxTokensRetriesWithALargerCap(t *testing.T) {
-	src := strings.Replace(personPipeline, "attempts       = 4", "attempts       = 1", 1)
+	// One worker: the caps are read in request order, and with more the
+	// items' requests interleave.
+	src := strings.Replace(personPipeline, "attempts       = 4", "attempts       = 1", 1) + "\nconfig {\n  workers = 1\n}\n"
 	prog := compile(t, map[string]string{"main.llmp": src, "people.jsonl": people(3)})
 	fp := &fakeProvider{reply: func(req *runtime.Request, n int) (*runtime.Response, error) {
 		// This model needs 1,500 tokens (thinking included) to answer.

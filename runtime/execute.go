@@ -365,6 +365,12 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 			return nil
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				// Cancelled between the check above and the read (a source
+				// may answer a done ctx with its error): a stop, not a
+				// source that failed.
+				return nil
+			}
 			return err // names the source (see Source.Next)
 		}
 		rec := admit(src, it, env)
