@@ -215,39 +215,55 @@ func (st *stage) work(ctx context.Context) {
 			st.discard()
 			return
 		}
-		// A record already queued is taken without the three-way select:
-		// selectgo locks every channel it waits on, and drainCh and
-		// ctx.Done() are shared by all the workers. What the select would
-		// decide is checked just after either way.
-		select {
-		case rec, ok := <-st.in:
-			if !ok {
-				st.leaveCalling()
-				return
-			}
-			st.take(ctx, rec, boxer)
-			continue
-		default:
-		}
-		select {
-		case rec, ok := <-st.in:
-			if !ok {
-				st.leaveCalling()
-				return
-			}
-			st.take(ctx, rec, boxer)
-		case <-st.r.drainCh:
-			// Keep draining the queue without starting anything, so the
-			// producer never blocks on a full channel.
-			st.leaveCalling()
-			st.discard()
-			return
-		case <-ctx.Done():
+		rec, ok := st.receive(ctx)
+		if !ok {
+			// Keep emptying the queue without starting anything, so the
+			// producer never blocks on a full channel (closed: nothing).
 			st.leaveCalling()
 			st.discard()
 			return
 		}
+		st.take(ctx, rec, boxer)
 	}
+}
+
+// receive waits for the next record. It reports false when the queue is
+// closed, or when the run drains or is cancelled.
+func (st *stage) receive(ctx context.Context) (*Record, bool) {
+	// A record already queued is taken without the three-way select:
+	// selectgo locks every channel it waits on, and drainCh and
+	// ctx.Done() are shared by all the workers. What the select would
+	// decide is checked just after either way (take).
+	select {
+	case rec, ok := <-st.in:
+		return rec, ok
+	default:
+	}
+	select {
+	case rec, ok := <-st.in:
+		return rec, ok
+	case <-st.r.drainCh:
+	case <-ctx.Done():
+	}
+	return nil, false
+}
+
+// put queues out for the stage unless the run drains or is cancelled
+// first (false: not queued). Room in the queue costs no three-way select
+// (see receive).
+func (st *stage) put(ctx context.Context, out *Record) bool {
+	select {
+	case st.in <- out:
+		return true
+	default:
+	}
+	select {
+	case st.in <- out:
+		return true
+	case <-st.r.drainCh:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 // discard empties the queue without starting anything: the items resume on
@@ -305,17 +321,7 @@ func (st *stage) send(ctx context.Context, rec *Record) {
 			out = rec.clone()
 		}
 		out.trk.add(1) // before the next stage can release it
-		select {
-		case d.in <- out:
-			continue
-		default:
-		}
-		select {
-		case d.in <- out:
-		case <-st.r.drainCh:
-			out.trk.release()
-			return
-		case <-ctx.Done():
+		if !d.put(ctx, out) {
 			out.trk.release()
 			return
 		}
@@ -402,19 +408,8 @@ func (r *Runner) readSource(ctx context.Context, src *interp.Source, s Source, d
 			if i < len(downs)-1 {
 				out = rec.clone()
 			}
-			// Room in the queue: no three-way select (see stage.work).
-			select {
-			case d.in <- out:
-				continue
-			default:
-			}
-			select {
-			case d.in <- out:
-			case <-r.drainCh:
+			if !d.put(ctx, out) {
 				rec.trk.add(-int32(len(downs) - i)) // not sent: done with
-				return nil
-			case <-ctx.Done():
-				rec.trk.add(-int32(len(downs) - i))
 				return nil
 			}
 		}
