@@ -109,44 +109,24 @@ func (a *jsonAppender) object(m map[string]any) error {
 	for k := range m {
 		a.keys = append(a.keys, k)
 	}
-	slices.Sort(a.keys[base:])
-	a.buf = append(a.buf, '{')
-	for i := base; i < base+len(m); i++ {
-		k := a.keys[i] // re-read: a nested map may have grown a.keys
-		if i > base {
-			a.buf = append(a.buf, ',')
-		}
-		a.buf = jsonscan.AppendString(a.buf, k)
-		a.buf = append(a.buf, ':')
-		if err := a.value(m[k]); err != nil {
-			a.keys = a.keys[:base]
-			return err
-		}
-	}
+	keys := a.keys[base:]
+	slices.Sort(keys)
+	// keys stays valid while nested maps push theirs: they append after
+	// it, and a grown a.keys leaves this backing array as it is.
+	_, err := a.members(m, keys)
 	clear(a.keys[base:]) // drop the strings so the scratch does not pin them
 	a.keys = a.keys[:base]
-	a.buf = append(a.buf, '}')
-	return nil
+	return err
 }
 
-// objectLike writes m as object does, first trying last, the sorted keys
-// of the map this call site wrote before: the items of a source mostly
-// share their keys, and then neither ranging over the map nor sorting is
-// needed. When m's keys are not exactly last's it writes m with object
-// and makes last its keys.
-func (a *jsonAppender) objectLike(m map[string]any, last *[]string) error {
-	keys := *last
-	if m == nil || len(keys) == 0 || len(keys) != len(m) {
-		return a.objectNoting(m, last)
-	}
-	start := len(a.buf)
+// members writes m as an object whose keys are keys, in that order. It
+// reports false, having written part of it, when a key is not in m.
+func (a *jsonAppender) members(m map[string]any, keys []string) (bool, error) {
 	a.buf = append(a.buf, '{')
 	for i, k := range keys {
 		v, ok := m[k]
 		if !ok {
-			// Another set of keys: start again the long way.
-			a.buf = a.buf[:start]
-			return a.objectNoting(m, last)
+			return false, nil
 		}
 		if i > 0 {
 			a.buf = append(a.buf, ',')
@@ -154,38 +134,40 @@ func (a *jsonAppender) objectLike(m map[string]any, last *[]string) error {
 		a.buf = jsonscan.AppendString(a.buf, k)
 		a.buf = append(a.buf, ':')
 		if err := a.value(v); err != nil {
-			return err
+			return true, err
 		}
 	}
 	a.buf = append(a.buf, '}')
-	return nil
+	return true, nil
 }
 
-// objectNoting is object, keeping m's sorted keys in last.
-func (a *jsonAppender) objectNoting(m map[string]any, last *[]string) error {
+// objectLike writes m as object does, first trying last, the sorted keys
+// of the map this call site wrote before: the items of a source mostly
+// share their keys, and then neither ranging over the map nor sorting is
+// needed. When m's keys are not exactly last's it sorts m's keys into last
+// and writes m in that order.
+func (a *jsonAppender) objectLike(m map[string]any, last *[]string) error {
+	keys := *last
+	if m != nil && len(keys) > 0 && len(keys) == len(m) {
+		start := len(a.buf)
+		same, err := a.members(m, keys)
+		if same {
+			return err
+		}
+		a.buf = a.buf[:start] // another set of keys: start again the long way
+	}
 	if m == nil {
 		a.buf = append(a.buf, "null"...)
 		return nil
 	}
-	keys := (*last)[:0]
+	keys = keys[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	*last = keys
-	a.buf = append(a.buf, '{')
-	for i, k := range keys {
-		if i > 0 {
-			a.buf = append(a.buf, ',')
-		}
-		a.buf = jsonscan.AppendString(a.buf, k)
-		a.buf = append(a.buf, ':')
-		if err := a.value(m[k]); err != nil {
-			return err
-		}
-	}
-	a.buf = append(a.buf, '}')
-	return nil
+	_, err := a.members(m, keys)
+	return err
 }
 
 // fallback encodes v with encoding/json, HTML escaping off.
