@@ -93,7 +93,7 @@ func (s *jsonSource) Next(ctx context.Context) (*runtime.Item, error) {
 	s.index++
 	it := &runtime.Item{Index: s.index, Line: line}
 	if !utf8.Valid(raw) {
-		raw, it.Repaired = bytes.ToValidUTF8(raw, replacementChar), true
+		raw, it.Repaired = bytes.ToValidUTF8(raw, []byte(replacementChar)), true
 	}
 	var v any
 	d := json.NewDecoder(bytes.NewReader(raw))

@@ -55,14 +55,14 @@ func (s *lineSource) Next(ctx context.Context) (*runtime.Item, error) {
 		if err != nil {
 			return s.failed(err, line)
 		}
-		if isBlankString(text) {
+		if isBlank(text) {
 			continue
 		}
 		s.index++
 		it := &s.item
 		*it = runtime.Item{Index: s.index, Line: line}
 		if !utf8.ValidString(text) {
-			text, it.Repaired = strings.ToValidUTF8(text, "\uFFFD"), true
+			text, it.Repaired = strings.ToValidUTF8(text, replacementChar), true
 		}
 		it.Data, it.Err = s.decode(text, line)
 		if it.Err != nil {
@@ -73,15 +73,12 @@ func (s *lineSource) Next(ctx context.Context) (*runtime.Item, error) {
 }
 
 // failed is Next for a line the reader could not give: the end, a line
-// too long (an item with Err set) or a read error. It is apart from Next
-// because errors.As's target escapes: declared in Next, it cost an
-// allocation for every line.
+// too long (an item with Err set) or a read error.
 func (s *lineSource) failed(err error, line int) (*runtime.Item, error) {
-	var long *lineTooLongError
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, io.EOF
-	case errors.As(err, &long):
+	case isTooLong(err):
 		s.index++
 		s.item = runtime.Item{Index: s.index, Line: line, Err: fmt.Errorf("line %d: %w", line, err)}
 		return &s.item, nil
@@ -104,4 +101,4 @@ func (s *lineSource) Count(ctx context.Context) (int, error) {
 
 // replacementChar stands in for bytes that are not UTF-8 (an item with
 // any is marked Repaired, and counted).
-var replacementChar = []byte("\uFFFD")
+const replacementChar = "\uFFFD"

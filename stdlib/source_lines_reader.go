@@ -95,16 +95,6 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-// isBlank reports whether b holds only ASCII white space.
-func isBlank(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '\f' && c != '\v' {
-			return false
-		}
-	}
-	return true
-}
-
 // blockReader gives a lineReader's lines as strings, copying them from the
 // reader's buffer in blocks of many lines: one allocation per block instead
 // of one per line. The lines' strings (and any string sliced from them,
@@ -203,8 +193,8 @@ func isTooLong(err error) bool {
 	return errors.As(err, &long)
 }
 
-// isBlankString is isBlank for a string.
-func isBlankString(s string) bool {
+// isBlank reports whether s holds only ASCII white space.
+func isBlank(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case ' ', '\t', '\r', '\n', '\f', '\v':
