@@ -57,7 +57,7 @@ func (s *Store) writeAttempt(t *txn, att *attemptOp) error {
 			args[n-1] = v
 		}
 		if put.may {
-			if _, err := t.exec(s.ws.clearEntries, s.responses.attempt(put.key), cacheKeyArg(put.key)); err != nil {
+			if err := s.clearEntries(t, put.key); err != nil {
 				return err
 			}
 			if _, err := t.exec(s.ws.dropResponse, args[6]); err != nil {

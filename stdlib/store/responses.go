@@ -99,7 +99,7 @@ func (s *Store) writePut(t *txn, put *putOp) error {
 	}
 	k := keyArg(put.key)
 	if put.may {
-		if _, err := t.exec(s.ws.clearEntries, s.responses.attempt(put.key), cacheKeyArg(put.key)); err != nil {
+		if err := s.clearEntries(t, put.key); err != nil {
 			return err
 		}
 		s.responses.setAttempt(put.key, 0)
@@ -109,6 +109,13 @@ func (s *Store) writePut(t *txn, put *putOp) error {
 		return err
 	}
 	_, err = t.exec(s.ws.response, k, string(text), put.created)
+	return err
+}
+
+// clearEntries retires key's cache entries in the journal before a newer
+// one is written (clearEntriesSQL).
+func (s *Store) clearEntries(t *txn, key string) error {
+	_, err := t.exec(s.ws.clearEntries, s.responses.attempt(key), cacheKeyArg(key))
 	return err
 }
 

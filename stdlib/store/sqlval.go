@@ -76,12 +76,10 @@ func isLowerHex(s string) bool {
 // cacheKeyArg is cache_keys.key of a request key: the first 8 bytes of
 // keyArg's bytes, or the whole text (schema v9, cacheKeyExpr).
 func cacheKeyArg(key string) any {
-	if !isLowerHex(key) {
-		return key
+	if isLowerHex(key) {
+		key = key[:min(len(key), 16)] // still even-length lower-case hex
 	}
-	b := make([]byte, min(len(key)/2, 8))
-	hex.Decode(b, []byte(key[:2*len(b)]))
-	return b
+	return keyArg(key)
 }
 
 // hexKey scans a column written with keyArg back into its string.
