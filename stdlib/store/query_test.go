@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -155,7 +156,13 @@ func TestItemsUseIndexes(t *testing.T) {
 func explain(t *testing.T, s *Store, q ItemQuery) string {
 	t.Helper()
 	from, group, order, cond, args := q.sql()
-	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+from+cond+group+order+` LIMIT 51`, args...)
+	return queryPlan(t, s.r, from+cond+group+order+` LIMIT 51`, args...)
+}
+
+// queryPlan returns SQLite's plan for query, a line per step.
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query(`EXPLAIN QUERY PLAN `+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -262,24 +262,11 @@ func TestReplyStoredOnce(t *testing.T) {
 // primary key per step rather than scan, now that results_by_item is gone.
 func TestHistoryPlanSeeks(t *testing.T) {
 	s, _ := openTemp(t, Options{})
-	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+itemResultsQuery, "a")
-	if err != nil {
-		t.Fatal(err)
+	plan := queryPlan(t, s.r, itemResultsQuery, "a")
+	if strings.Contains(plan, "SCAN results") {
+		t.Errorf("history scans results:\n%s", plan)
 	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(detail + "\n")
-	}
-	if strings.Contains(plan.String(), "SCAN results") {
-		t.Errorf("history scans results:\n%s", plan.String())
-	}
-	t.Logf("plan:\n%s", plan.String())
+	t.Logf("plan:\n%s", plan)
 }
 
 // TestCacheKeys follows a cache entry through schema v9's index: found
@@ -373,22 +360,9 @@ func TestCacheKeys(t *testing.T) {
 // key's older entries: rowid lookups, never a scan of the journal.
 func TestClearEntriesSeeks(t *testing.T) {
 	s, _ := openTemp(t, Options{})
-	rows, err := s.w.Query(`EXPLAIN QUERY PLAN `+clearEntriesSQL, 0, []byte{1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(detail + "\n")
-	}
-	if strings.Contains(plan.String(), "SCAN attempts") {
-		t.Errorf("clearing entries scans the journal:\n%s", plan.String())
+	plan := queryPlan(t, s.w, clearEntriesSQL, 0, []byte{1})
+	if strings.Contains(plan, "SCAN attempts") {
+		t.Errorf("clearing entries scans the journal:\n%s", plan)
 	}
 }
 
